@@ -1,0 +1,165 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
+import { resolveCaller } from './auth/context.js';
+import { loadOrCreateDevSecret } from './auth/dev-secret.js';
+import { createVerifier, signToken } from './auth/tokens.js';
+import { startBackgroundWork, type BackgroundTask } from './background.js';
+import { loadConfig, type Config } from './config.js';
+import type { Context, Services } from './context.js';
+import { createSql, type Sql } from './db/client.js';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.js';
+import { migrate } from './db/migrate.js';
+import { createOpsRoutes } from './http.js';
+import { createLogger, type Logger } from './logger.js';
+import { schema } from './schema/index.js';
+
+export interface App {
+  config: Config;
+  sql: Sql;
+  log: Logger;
+  yoga: YogaServerInstance<Record<string, unknown>, Context>;
+  /** Listens on HOST:PORT and starts the background work; resolves with the bound address. */
+  start(): Promise<{ url: string; port: number }>;
+  /** Stops accepting, drains requests and sockets, stops background work, closes the pool. */
+  stop(): Promise<void>;
+}
+
+export interface AppHooks {
+  /** Called with the text of every statement the pool sends; tests count round trips with it. */
+  onQuery?: (query: string) => void;
+}
+
+export async function buildApp(env: Record<string, string | undefined> = process.env, hooks: AppHooks = {}): Promise<App> {
+  const config = loadConfig(env);
+  const log = createLogger(config.logLevel);
+
+  let embedded: EmbeddedDatabase | null = null;
+  let databaseUrl = config.databaseUrl;
+  if (databaseUrl === null) {
+    embedded = await startEmbeddedPostgres(config.dataDir, log);
+    databaseUrl = embedded.url;
+  }
+  const sql = createSql(databaseUrl, config.databasePoolMax, hooks.onQuery);
+  const applied = await migrate(sql);
+  if (applied.length > 0) log.info({ applied }, 'applied migrations');
+
+  const devMode = config.jwt.secret === null && config.jwt.jwksUrl === null;
+  const secret = devMode ? await loadOrCreateDevSecret(config.dataDir) : config.jwt.secret;
+  const verify = createVerifier({ ...config.jwt, secret });
+  const services: Services = { sql, config, log };
+
+  const yoga = createYoga<Record<string, unknown>, Context>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    landingPage: false,
+    graphiql: config.graphiql ? { title: 'opsgraph', subscriptionsProtocol: 'WS' } : false,
+    logging: {
+      debug: (...args) => log.debug(args.map(String).join(' ')),
+      info: (...args) => log.info(args.map(String).join(' ')),
+      warn: (...args) => log.warn(args.map(String).join(' ')),
+      error: (...args) => log.error({ err: args.find((a) => a instanceof Error) }, args.map(String).join(' ')),
+    },
+    context: async (initial) => {
+      const request = (initial as { request?: Request }).request;
+      const params = (initial as { connectionParams?: Record<string, unknown> }).connectionParams;
+      const authorization = request ? request.headers.get('authorization') : params?.authorization;
+      const caller = await resolveCaller(verify, authorization);
+      return { ...services, user: caller.user, authError: caller.authError, loaders: new Map() };
+    },
+  });
+
+  const opsRoutes = createOpsRoutes(sql);
+  const server: Server = createServer(async (req, res) => {
+    if (await opsRoutes(req, res)) return;
+    void yoga(req, res);
+  });
+  const wsServer = new WebSocketServer({ server, path: yoga.graphqlEndpoint });
+  useServer(
+    {
+      execute: (args) => (args.rootValue as { execute: typeof import('graphql').execute }).execute(args),
+      subscribe: (args) => (args.rootValue as { subscribe: typeof import('graphql').subscribe }).subscribe(args),
+      onSubscribe: async (ctx, _id, params) => {
+        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+          ...ctx,
+          req: ctx.extra.request,
+          socket: ctx.extra.socket,
+          params,
+        });
+        let document;
+        try {
+          document = parse(params.query);
+        } catch (error) {
+          return [error as import('graphql').GraphQLError];
+        }
+        const errors = validate(schema, document);
+        if (errors.length > 0) return errors;
+        return {
+          schema,
+          operationName: params.operationName,
+          document,
+          variableValues: params.variables,
+          contextValue: await contextFactory(),
+          rootValue: { execute, subscribe },
+        };
+      },
+    },
+    wsServer,
+  );
+
+  let background: BackgroundTask[] = [];
+  let stopping: Promise<void> | null = null;
+
+  return {
+    config,
+    sql,
+    log,
+    yoga,
+    async start() {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(config.port, config.host, () => resolve());
+      });
+      background = startBackgroundWork(services);
+      const { port } = server.address() as AddressInfo;
+      const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+      const url = `http://${host}:${port}/graphql`;
+      log.info({ url, instance: randomUUID() }, 'opsgraph is listening');
+      if (devMode) {
+        const token = await signToken(secret!, 'dev-superadmin', 'SUPERADMIN', 30 * 86_400);
+        console.log(
+          [
+            '',
+            `opsgraph is up at ${url} (dev mode: JWT_SECRET is not set, so a secret was generated in ${config.dataDir}).`,
+            'Open it in a browser for GraphiQL, and paste this into its Headers tab:',
+            '',
+            `  { "Authorization": "Bearer ${token}" }`,
+            '',
+            'That token is a SUPERADMIN for 30 days; `npm run token -- --role viewer --sub alice` makes others.',
+            '',
+          ].join('\n'),
+        );
+      }
+      return { url, port };
+    },
+    stop() {
+      stopping ??= (async () => {
+        const deadline = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        for (const client of wsServer.clients) client.close(1001, 'Server shutting down');
+        server.closeIdleConnections();
+        await Promise.all(background.map((task) => task.stop()));
+        await new Promise<void>((resolve) => wsServer.close(() => resolve()));
+        await closed;
+        clearTimeout(deadline);
+        await yoga.dispose();
+        await sql.end({ timeout: 5 });
+        if (embedded) await embedded.stop();
+      })();
+      return stopping;
+    },
+  };
+}

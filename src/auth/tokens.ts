@@ -1,0 +1,64 @@
+import { createRemoteJWKSet, jwtVerify, SignJWT, type JWTVerifyGetKey } from 'jose';
+import { UnauthenticatedError } from '../errors.js';
+import { parseRolesClaim, type AuthUser, type Role } from './roles.js';
+
+export interface TokenSettings {
+  secret: string | null;
+  jwksUrl: string | null;
+  issuer: string | null;
+  audience: string | null;
+}
+
+export type VerifyToken = (token: string) => Promise<AuthUser & { expiresAt: number | null }>;
+
+const ASYMMETRIC = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
+
+/** Builds the verifier once per process: HS256 with a secret, or asymmetric keys from a JWKS URL. */
+export function createVerifier(settings: TokenSettings): VerifyToken {
+  const options = {
+    issuer: settings.issuer ?? undefined,
+    audience: settings.audience ?? undefined,
+  };
+  let verify: (token: string) => ReturnType<typeof jwtVerify>;
+  if (settings.jwksUrl) {
+    const keys: JWTVerifyGetKey = createRemoteJWKSet(new URL(settings.jwksUrl));
+    verify = (token) => jwtVerify(token, keys, { ...options, algorithms: ASYMMETRIC });
+  } else if (settings.secret) {
+    const key = new TextEncoder().encode(settings.secret);
+    verify = (token) => jwtVerify(token, key, { ...options, algorithms: ['HS256'] });
+  } else {
+    throw new Error('No JWT_SECRET or JWT_JWKS_URL configured');
+  }
+
+  return async (token) => {
+    let payload;
+    try {
+      ({ payload } = await verify(token));
+    } catch (error) {
+      const reason = (error as { code?: string }).code === 'ERR_JWT_EXPIRED' ? 'The token has expired' : 'The token is not valid';
+      throw new UnauthenticatedError(reason);
+    }
+    const roles = parseRolesClaim(payload.roles);
+    if (typeof payload.sub !== 'string' || payload.sub === '' || roles === null) {
+      throw new UnauthenticatedError('The token must carry a sub and a roles array of viewer, operator, admin or superadmin');
+    }
+    return { sub: payload.sub, roles, expiresAt: typeof payload.exp === 'number' ? payload.exp * 1000 : null };
+  };
+}
+
+/** Reads `Bearer <token>`; null when there is no header at all. */
+export function bearerToken(header: string | null | undefined): string | null {
+  if (header === null || header === undefined || header === '') return null;
+  const match = /^Bearer\s+(\S+)$/i.exec(header.trim());
+  if (!match) throw new UnauthenticatedError('The authorization header must be "Bearer <token>"');
+  return match[1]!;
+}
+
+export async function signToken(secret: string, sub: string, role: Role, ttlSeconds: number): Promise<string> {
+  return new SignJWT({ roles: [role.toLowerCase()] })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject(sub)
+    .setIssuedAt()
+    .setExpirationTime(Math.floor(Date.now() / 1000) + ttlSeconds)
+    .sign(new TextEncoder().encode(secret));
+}

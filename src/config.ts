@@ -1,0 +1,134 @@
+import { parseDuration } from './duration.js';
+
+/** Every setting comes from the environment and is validated once, at start. */
+export interface Config {
+  host: string;
+  port: number;
+  databaseUrl: string | null;
+  databasePoolMax: number;
+  dataDir: string;
+  logLevel: string;
+  jwt: { secret: string | null; jwksUrl: string | null; issuer: string | null; audience: string | null };
+  graphiql: boolean;
+  introspection: boolean;
+  maxBodyBytes: number;
+  shutdownTimeoutMs: number;
+  notifications: {
+    worker: boolean;
+    retryIntervalMs: number;
+    maxAttempts: number;
+    backoffUnitMs: number;
+    backoffCapMs: number;
+    webhookTimeoutMs: number;
+    claimTtlMs: number;
+  };
+  executions: { resultTimeoutMs: number; reaperIntervalMs: number; reaper: boolean };
+  live: { coalesceMs: number; heartbeatMs: number; heartbeatTimeoutMs: number };
+}
+
+export class ConfigError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+function text(env: Env, name: string, fallback: string): string {
+  const value = env[name];
+  return value === undefined || value === '' ? fallback : value;
+}
+
+function optional(env: Env, name: string): string | null {
+  const value = env[name];
+  return value === undefined || value === '' ? null : value;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = text(env, name, String(fallback));
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
+  }
+  return Number(raw);
+}
+
+function duration(env: Env, name: string, fallback: string): number {
+  const raw = text(env, name, fallback);
+  const ms = parseDuration(raw);
+  if (ms === null || ms === 0) {
+    throw new ConfigError(`${name} must be a positive duration like 500ms, 10s, 2m, 1h or 1d, got "${raw}"`);
+  }
+  return ms;
+}
+
+function onOff(env: Env, name: string, fallback: boolean): boolean {
+  const raw = text(env, name, fallback ? 'on' : 'off').toLowerCase();
+  if (['on', 'true', '1', 'yes'].includes(raw)) return true;
+  if (['off', 'false', '0', 'no'].includes(raw)) return false;
+  throw new ConfigError(`${name} must be on or off, got "${raw}"`);
+}
+
+function url(env: Env, name: string, protocols: string[]): string | null {
+  const raw = optional(env, name);
+  if (raw === null) return null;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} must be a URL, got "${raw}"`);
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(`${name} must be a ${protocols.join(' or ')} URL, got "${raw}"`);
+  }
+  return raw;
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const jwksUrl = url(env, 'JWT_JWKS_URL', ['http:', 'https:']);
+  const secret = optional(env, 'JWT_SECRET');
+  if (secret !== null && secret.length < 32) {
+    throw new ConfigError('JWT_SECRET must be at least 32 characters long');
+  }
+  const logLevel = text(env, 'LOG_LEVEL', 'info');
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
+    throw new ConfigError(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "${logLevel}"`);
+  }
+  const backoffUnitMs = duration(env, 'NOTIFICATION_BACKOFF_UNIT', '1m');
+  const backoffCapMs = duration(env, 'NOTIFICATION_BACKOFF_CAP', '1h');
+  if (backoffCapMs < backoffUnitMs) {
+    throw new ConfigError('NOTIFICATION_BACKOFF_CAP must not be shorter than NOTIFICATION_BACKOFF_UNIT');
+  }
+  return {
+    host: text(env, 'HOST', '0.0.0.0'),
+    port: integer(env, 'PORT', 4000, 0, 65535),
+    databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
+    databasePoolMax: integer(env, 'DATABASE_POOL_MAX', 10, 1, 1000),
+    dataDir: text(env, 'DATA_DIR', './.data'),
+    logLevel,
+    jwt: {
+      secret,
+      jwksUrl,
+      issuer: optional(env, 'JWT_ISSUER'),
+      audience: optional(env, 'JWT_AUDIENCE'),
+    },
+    graphiql: onOff(env, 'GRAPHIQL', true),
+    introspection: onOff(env, 'GRAPHQL_INTROSPECTION', true),
+    maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 1_000_000, 1_000, 100_000_000),
+    shutdownTimeoutMs: duration(env, 'SHUTDOWN_TIMEOUT', '10s'),
+    notifications: {
+      worker: onOff(env, 'NOTIFICATION_WORKER', true),
+      retryIntervalMs: duration(env, 'NOTIFICATION_RETRY_INTERVAL', '2m'),
+      maxAttempts: integer(env, 'NOTIFICATION_MAX_ATTEMPTS', 5, 1, 100),
+      backoffUnitMs,
+      backoffCapMs,
+      webhookTimeoutMs: duration(env, 'NOTIFICATION_WEBHOOK_TIMEOUT', '10s'),
+      claimTtlMs: duration(env, 'NOTIFICATION_CLAIM_TTL', '5m'),
+    },
+    executions: {
+      resultTimeoutMs: duration(env, 'EXECUTION_RESULT_TIMEOUT', '24h'),
+      reaperIntervalMs: duration(env, 'EXECUTION_REAPER_INTERVAL', '1m'),
+      reaper: onOff(env, 'EXECUTION_REAPER', true),
+    },
+    live: {
+      coalesceMs: duration(env, 'LIVE_COALESCE_INTERVAL', '100ms'),
+      heartbeatMs: duration(env, 'LISTEN_HEARTBEAT_INTERVAL', '10s'),
+      heartbeatTimeoutMs: duration(env, 'LISTEN_HEARTBEAT_TIMEOUT', '5s'),
+    },
+  };
+}

@@ -1,0 +1,31 @@
+import type { AuthUser } from './auth/roles.js';
+import type { Config } from './config.js';
+import type { Sql } from './db/client.js';
+import type { DomainError } from './errors.js';
+import type { Logger } from './logger.js';
+
+/** What every domain call needs; nothing here depends on GraphQL. */
+export interface Services {
+  sql: Sql;
+  config: Config;
+  log: Logger;
+}
+
+/** The GraphQL context of one operation. */
+export interface Context extends Services {
+  user: AuthUser | null;
+  /** Set when a token was presented but is not valid; every field then answers with it. */
+  authError: DomainError | null;
+  /** Per-operation dataloaders, created on first use. */
+  loaders: Map<string, unknown>;
+}
+
+/** The same DataLoader for the whole operation, whichever resolver asks first. */
+export function loader<T>(ctx: Context, key: string, create: () => T): T {
+  let found = ctx.loaders.get(key) as T | undefined;
+  if (found === undefined) {
+    found = create();
+    ctx.loaders.set(key, found);
+  }
+  return found;
+}

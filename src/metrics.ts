@@ -1,0 +1,20 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** One registry per process; each domain registers its own metrics on it. */
+export const registry = new Registry();
+collectDefaultMetrics({ register: registry });
+
+export const requestDuration = new Histogram({
+  name: 'opsgraph_graphql_request_duration_seconds',
+  help: 'GraphQL operations by operation name and type',
+  labelNames: ['operation', 'type'] as const,
+  buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
+  registers: [registry],
+});
+
+export const errorsByCode = new Counter({
+  name: 'opsgraph_graphql_errors_total',
+  help: 'GraphQL errors by extensions.code',
+  labelNames: ['code'] as const,
+  registers: [registry],
+});

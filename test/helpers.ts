@@ -1,0 +1,104 @@
+import { randomBytes } from 'node:crypto';
+import postgres from 'postgres';
+import { afterAll, beforeAll, inject } from 'vitest';
+import { buildApp, type App, type AppHooks } from '../src/app.js';
+import { type Role } from '../src/auth/roles.js';
+import { signToken } from '../src/auth/tokens.js';
+import type { Sql } from '../src/db/client.js';
+import { databaseUrl } from './db-url.js';
+
+export const TEST_SECRET = 'opsgraph-test-secret-0123456789abcdef';
+
+/** A fresh database cloned from the migrated template. */
+export async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const adminUrl = inject('adminUrl');
+  const name = `opsgraph_t_${randomBytes(5).toString('hex')}`;
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  try {
+    await admin.unsafe(`create database ${name} template ${inject('templateDb')}`);
+  } finally {
+    await admin.end();
+  }
+  return {
+    url: databaseUrl(adminUrl, name),
+    async drop() {
+      const again = postgres(adminUrl, { max: 1, onnotice: () => {} });
+      await again.unsafe(`drop database if exists ${name} with (force)`);
+      await again.end();
+    },
+  };
+}
+
+export function token(role: Role, sub = `test-${role.toLowerCase()}`, ttlSeconds = 3600): Promise<string> {
+  return signToken(TEST_SECRET, sub, role, ttlSeconds);
+}
+
+export interface GqlResult<T = Record<string, any>> {
+  data?: T | null;
+  errors?: { message: string; path?: string[]; extensions?: { code?: string; [key: string]: unknown } }[];
+}
+
+export interface TestApp {
+  app: App;
+  sql: Sql;
+  databaseUrl: string;
+  /** http://127.0.0.1:<port>/graphql */
+  url: string;
+  wsUrl: string;
+  /** POSTs an operation through yoga.fetch as `as` (a role, a raw token, or nobody). */
+  gql<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, as?: Role | { token: string } | null): Promise<GqlResult<T>>;
+}
+
+/**
+ * Starts the real server on a fresh database for the current test file and
+ * stops it afterwards. Extra environment overrides the test defaults.
+ */
+export function useTestApp(env: Record<string, string> = {}, hooks: AppHooks = {}): TestApp {
+  const handle = {} as TestApp;
+  let dropDb: (() => Promise<void>) | null = null;
+  beforeAll(async () => {
+    const db = await createTestDatabase();
+    dropDb = db.drop;
+    const app = await buildApp(
+      {
+        DATABASE_URL: db.url,
+        JWT_SECRET: TEST_SECRET,
+        HOST: '127.0.0.1',
+        PORT: '0',
+        LOG_LEVEL: 'silent',
+        NOTIFICATION_WORKER: 'off',
+        EXECUTION_REAPER: 'off',
+        ...env,
+      },
+      hooks,
+    );
+    const { port } = await app.start();
+    Object.assign(handle, {
+      app,
+      sql: app.sql,
+      databaseUrl: db.url,
+      url: `http://127.0.0.1:${port}/graphql`,
+      wsUrl: `ws://127.0.0.1:${port}/graphql`,
+      gql: async (query: string, variables?: Record<string, unknown>, as: Role | { token: string } | null = null) => {
+        const headers: Record<string, string> = { 'content-type': 'application/json' };
+        if (as !== null) headers.authorization = `Bearer ${typeof as === 'string' ? await token(as) : as.token}`;
+        const res = await app.yoga.fetch('http://localhost/graphql', {
+          method: 'POST',
+          headers,
+          body: JSON.stringify({ query, variables }),
+        });
+        return res.json();
+      },
+    });
+  });
+  afterAll(async () => {
+    await handle.app?.stop();
+    await dropDb?.();
+  });
+  return handle;
+}
+
+/** The codes of a result's errors, for compact assertions. */
+export function codes(result: GqlResult): (string | undefined)[] {
+  return (result.errors ?? []).map((error) => error.extensions?.code);
+}

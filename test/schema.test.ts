@@ -1,0 +1,87 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { buildSchema, findBreakingChanges, isObjectType, printSchema } from 'graphql';
+import { describe, expect, it } from 'vitest';
+import { schema } from '../src/schema/index.js';
+
+const CONTRACT = new URL('../../shared/contract/schema.graphql', import.meta.url);
+
+/**
+ * Contract names no domain serves yet. Each domain issue removes its own
+ * names; the test fails both for a gap not listed here and for a listed one
+ * that is already filled, so this list is always the truth.
+ */
+const NOT_YET_SERVED: string[] = [
+  // roots (filled by the first domain to land a mutation / subscription)
+  'Mutation was removed.',
+  'Subscription was removed.',
+  // scans (issue 3)
+  'RecordScanInput was removed.',
+  'Scan was removed.',
+  'ScanStat was removed.',
+  'ScanStats was removed.',
+  'Query.scanStats was removed.',
+  // failures (issue 4)
+  'OrchestratorKind was removed.',
+  'RecordOrchestratorEventInput was removed.',
+  'OrchestratorEvent was removed.',
+  'FailureCount was removed.',
+  'Query.failureCount was removed.',
+  // notifications (issue 5)
+  'NotificationStatus was removed.',
+  'NotificationChannel was removed.',
+  'SendNotificationInput was removed.',
+  'Notification was removed.',
+  'NotificationConnection was removed.',
+  'NotificationEdge was removed.',
+  'Query.notifications was removed.',
+  'Query.notification was removed.',
+  // jobs (issue 6)
+  'JobInput was removed.',
+  'Job was removed.',
+  'JobLiveCounts was removed.',
+  'ScriptStatus was removed.',
+  'ScheduleInput was removed.',
+  'Schedule was removed.',
+  'StartExecutionInput was removed.',
+  'ExecutionResultInput was removed.',
+  'ExecutionStatus was removed.',
+  'Execution was removed.',
+  'ExecutionConnection was removed.',
+  'ExecutionEdge was removed.',
+  'KillJobResult was removed.',
+  'KillSignal was removed.',
+  'Query.jobs was removed.',
+  'Query.job was removed.',
+  'Query.schedules was removed.',
+  'Query.executions was removed.',
+  'Query.scriptStatus was removed.',
+  // dashboard (issue 7)
+  'Dashboard was removed.',
+  'Query.dashboard was removed.',
+];
+
+describe('printed schema', () => {
+  it('schema.graphql is what the builder prints (run npm run codegen)', () => {
+    const onDisk = readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8');
+    expect(onDisk).toBe(printSchema(schema) + '\n');
+  });
+
+  it.skipIf(!existsSync(CONTRACT))('is a superset of the contract, but for the gaps named above', () => {
+    const contract = buildSchema(readFileSync(CONTRACT, 'utf8'));
+    const gaps = findBreakingChanges(contract, schema).map((change) => change.description);
+    if (gaps.length > 0) console.warn(`Contract gaps still open (${gaps.length}):\n  ${gaps.join('\n  ')}`);
+    expect(gaps.sort()).toEqual([...NOT_YET_SERVED].sort());
+  });
+
+  it('declares a least role on every root field', () => {
+    const missing: string[] = [];
+    for (const root of [schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()]) {
+      if (!isObjectType(root)) continue;
+      for (const field of Object.values(root.getFields())) {
+        const options = field.extensions?.pothosOptions as { authScopes?: unknown } | undefined;
+        if (!options?.authScopes) missing.push(`${root.name}.${field.name}`);
+      }
+    }
+    expect(missing).toEqual([]);
+  });
+});
