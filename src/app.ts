@@ -14,6 +14,9 @@ import { createSql, type Sql } from './db/client.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.js';
 import { migrate } from './db/migrate.js';
 import { createOpsRoutes } from './http.js';
+import { KillFeed } from './live/kill-feed.js';
+import { LiveQueries } from './live/live-queries.js';
+import { PgEventTarget } from './live/pg-event-target.js';
 import { createLogger, type Logger } from './logger.js';
 import { schema } from './schema/index.js';
 
@@ -51,6 +54,14 @@ export async function buildApp(env: Record<string, string | undefined> = process
   const secret = devMode ? await loadOrCreateDevSecret(config.dataDir) : config.jwt.secret;
   const verify = createVerifier({ ...config.jwt, secret });
   const services: Services = { sql, config, log };
+  const events = new PgEventTarget({
+    url: databaseUrl,
+    log,
+    heartbeatMs: config.live.heartbeatMs,
+    heartbeatTimeoutMs: config.live.heartbeatTimeoutMs,
+  });
+  const live = new LiveQueries(events, config.live.coalesceMs, log);
+  const kills = new KillFeed(events, sql, log);
 
   const yoga = createYoga<Record<string, unknown>, Context>({
     schema,
@@ -68,7 +79,7 @@ export async function buildApp(env: Record<string, string | undefined> = process
       const params = (initial as { connectionParams?: Record<string, unknown> }).connectionParams;
       const authorization = request ? request.headers.get('authorization') : params?.authorization;
       const caller = await resolveCaller(verify, authorization);
-      return { ...services, user: caller.user, authError: caller.authError, loaders: new Map() };
+      return { ...services, live, kills, user: caller.user, authError: caller.authError, loaders: new Map() };
     },
   });
 
@@ -156,6 +167,7 @@ export async function buildApp(env: Record<string, string | undefined> = process
         await closed;
         clearTimeout(deadline);
         await yoga.dispose();
+        await events.close();
         await sql.end({ timeout: 5 });
         if (embedded) await embedded.stop();
       })();

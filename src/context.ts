@@ -2,6 +2,8 @@ import type { AuthUser } from './auth/roles.js';
 import type { Config } from './config.js';
 import type { Sql } from './db/client.js';
 import type { DomainError } from './errors.js';
+import type { KillFeed } from './live/kill-feed.js';
+import type { LiveQueries } from './live/live-queries.js';
 import type { Logger } from './logger.js';
 
 /** What every domain call needs; nothing here depends on GraphQL. */
@@ -16,6 +18,9 @@ export interface Context extends Services {
   user: AuthUser | null;
   /** Set when a token was presented but is not valid; every field then answers with it. */
   authError: DomainError | null;
+  /** Badges shared by every subscriber with the same arguments. */
+  live: LiveQueries;
+  kills: KillFeed;
   /** Per-operation dataloaders, created on first use. */
   loaders: Map<string, unknown>;
 }

@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** One registry per process; each domain registers its own metrics on it. */
 export const registry = new Registry();
@@ -16,5 +16,25 @@ export const errorsByCode = new Counter({
   name: 'opsgraph_graphql_errors_total',
   help: 'GraphQL errors by extensions.code',
   labelNames: ['code'] as const,
+  registers: [registry],
+});
+
+export const listenReconnects = new Counter({
+  name: 'opsgraph_listen_reconnects_total',
+  help: 'Times the LISTEN connection was re-established (after an error or a missed heartbeat)',
+  registers: [registry],
+});
+
+export const liveRecomputes = new Counter({
+  name: 'opsgraph_live_recomputes_total',
+  help: 'Recomputations of a live badge, by badge',
+  labelNames: ['badge'] as const,
+  registers: [registry],
+});
+
+export const liveSubscriptions = new Gauge({
+  name: 'opsgraph_live_subscriptions',
+  help: 'Open subscriptions, by badge',
+  labelNames: ['badge'] as const,
   registers: [registry],
 });

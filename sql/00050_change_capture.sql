@@ -1,0 +1,41 @@
+-- Change capture for live subscriptions. Any writer (this server, another
+-- instance, a service writing SQL) moves the badges, because the database
+-- itself announces the change. One NOTIFY per table per statement, with the
+-- table's topic as the whole payload: PostgreSQL folds identical NOTIFYs within
+-- a transaction into one, so a transaction wakes listeners once per topic
+-- however many rows it touched. The payload says "look again", never what changed.
+
+create function opsgraph_notify_change() returns trigger
+language plpgsql as $$
+begin
+  perform pg_notify('opsgraph_' || tg_argv[0], '');
+  return null;
+end $$;
+
+-- scanStats reads only the counter cache, so the cache is what is watched.
+create trigger scan_counters_changed
+  after insert or update or delete or truncate on scan_counters
+  for each statement execute function opsgraph_notify_change('scans');
+
+create trigger orchestrator_events_changed
+  after insert or update or delete or truncate on orchestrator_events
+  for each statement execute function opsgraph_notify_change('failures');
+
+create trigger orchestrator_emails_changed
+  after insert or update or delete or truncate on orchestrator_emails
+  for each statement execute function opsgraph_notify_change('failures');
+
+create trigger notifications_changed
+  after insert or update or delete or truncate on notifications
+  for each statement execute function opsgraph_notify_change('notifications');
+
+create trigger executions_changed
+  after insert or update or delete or truncate on executions
+  for each statement execute function opsgraph_notify_change('executions');
+
+create trigger kill_signals_changed
+  after insert on kill_signals
+  for each statement execute function opsgraph_notify_change('kill_signals');
+
+-- Kill-signal subscribers catch up by time after a wake-up or a reconnect.
+create index kill_signals_requested_at_idx on kill_signals (requested_at);

@@ -1,0 +1,161 @@
+import { randomUUID } from 'node:crypto';
+import postgres from 'postgres';
+import type { Logger } from '../logger.js';
+import { listenReconnects } from '../metrics.js';
+
+/** The event a topic listener receives: a change, or a reconnect after which anything may have changed. */
+export interface TopicEvent extends Event {
+  readonly detail: { reconnected: boolean };
+}
+
+type Listener = (event: TopicEvent) => void;
+
+export interface PgEventTargetOptions {
+  url: string;
+  log: Logger;
+  heartbeatMs: number;
+  heartbeatTimeoutMs: number;
+}
+
+/**
+ * An EventTarget over PostgreSQL LISTEN/NOTIFY, in the manner of yoga's redis
+ * event target: a topic is LISTENed on its first listener and UNLISTENed after
+ * its last, all on one dedicated connection per instance. Topic `t` is channel
+ * `opsgraph_t`. Notifications sent while the connection was down are lost, so
+ * after every reconnect each live topic gets a `reconnected` event and its
+ * listeners look again. A connection can also die silently, so a heartbeat
+ * goes round through the database; when it does not come back in time, the
+ * connection is replaced.
+ */
+export class PgEventTarget implements EventTarget {
+  private readonly listeners = new Map<string, Set<Listener>>();
+  private readonly unlistens = new Map<string, Promise<() => Promise<void>>>();
+  private client: postgres.Sql;
+  private readonly heartbeatChannel = `opsgraph_heartbeat_${randomUUID().replaceAll('-', '')}`;
+  private heartbeatTimer: NodeJS.Timeout | null = null;
+  private heartbeatDeadline: NodeJS.Timeout | null = null;
+  private closed = false;
+
+  constructor(private readonly options: PgEventTargetOptions) {
+    this.client = this.connect();
+    this.startHeartbeat();
+  }
+
+  private connect(): postgres.Sql {
+    return postgres(this.options.url, {
+      max: 1,
+      onnotice: () => {},
+      connection: { application_name: 'opsgraph-listener' },
+    });
+  }
+
+  addEventListener(topic: string, listener: EventListenerOrEventListenerObject | null): void {
+    if (typeof listener !== 'function') return;
+    const fn = listener as Listener;
+    let set = this.listeners.get(topic);
+    if (!set) {
+      set = new Set();
+      this.listeners.set(topic, set);
+      this.unlistens.set(topic, this.listen(topic));
+    }
+    set.add(fn);
+  }
+
+  removeEventListener(topic: string, listener: EventListenerOrEventListenerObject | null): void {
+    const set = this.listeners.get(topic);
+    if (!set || typeof listener !== 'function') return;
+    set.delete(listener as Listener);
+    if (set.size === 0) {
+      this.listeners.delete(topic);
+      const unlisten = this.unlistens.get(topic);
+      this.unlistens.delete(topic);
+      void unlisten?.then((stop) => stop()).catch(() => {});
+    }
+  }
+
+  /** Publishes a change of `topic` to every instance; the payload stays empty on purpose. */
+  dispatchEvent(event: Event): boolean {
+    void this.client`select pg_notify(${'opsgraph_' + event.type}, '')`.catch((error) =>
+      this.options.log.warn({ err: error, topic: event.type }, 'could not publish a change'),
+    );
+    return true;
+  }
+
+  private async listen(topic: string): Promise<() => Promise<void>> {
+    let first = true;
+    const { unlisten } = await this.client.listen(
+      `opsgraph_${topic}`,
+      () => this.emit(topic, false),
+      () => {
+        // onlisten runs on every (re)connect. The first time, a change may have
+        // slipped in before LISTEN took effect; later, changes were surely missed.
+        if (!first) listenReconnects.inc();
+        this.emit(topic, !first);
+        first = false;
+      },
+    );
+    return unlisten;
+  }
+
+  private emit(topic: string, reconnected: boolean): void {
+    const event = Object.assign(new Event(topic), { detail: { reconnected } }) as TopicEvent;
+    for (const listener of [...(this.listeners.get(topic) ?? [])]) {
+      try {
+        listener(event);
+      } catch (error) {
+        this.options.log.error({ err: error, topic }, 'a live topic listener failed');
+      }
+    }
+  }
+
+  private startHeartbeat(): void {
+    const { heartbeatMs, heartbeatTimeoutMs, log } = this.options;
+    let listening: Promise<unknown> | null = null;
+    const beat = async () => {
+      if (this.closed) return;
+      try {
+        listening ??= this.client.listen(this.heartbeatChannel, () => {
+          if (this.heartbeatDeadline) clearTimeout(this.heartbeatDeadline);
+          this.heartbeatDeadline = null;
+        });
+        await listening;
+        this.heartbeatDeadline ??= setTimeout(() => {
+          this.heartbeatDeadline = null;
+          listening = null;
+          log.warn('the LISTEN connection missed its heartbeat; replacing it');
+          void this.replaceConnection();
+        }, heartbeatTimeoutMs);
+        // Sent on the pool-less listener client's own normal connection, received on its LISTEN one.
+        await this.client`select pg_notify(${this.heartbeatChannel}, '')`;
+      } catch (error) {
+        log.debug({ err: error }, 'heartbeat could not be sent');
+      }
+    };
+    this.heartbeatTimer = setInterval(() => void beat(), heartbeatMs);
+    this.heartbeatTimer.unref();
+  }
+
+  /** Drops a connection that went silent and listens again on a new one; every topic then re-queries. */
+  private async replaceConnection(): Promise<void> {
+    const old = this.client;
+    this.client = this.connect();
+    void old.end({ timeout: 0 }).catch(() => {});
+    listenReconnects.inc();
+    for (const topic of this.listeners.keys()) {
+      this.unlistens.set(topic, this.listen(topic));
+      this.emit(topic, true);
+    }
+  }
+
+  /** Topics with at least one listener in this process. */
+  topics(): string[] {
+    return [...this.listeners.keys()];
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    if (this.heartbeatDeadline) clearTimeout(this.heartbeatDeadline);
+    await this.client.end({ timeout: 1 });
+  }
+}

@@ -1,0 +1,141 @@
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import net from 'node:net';
+import { LiveQueries } from '../src/live/live-queries.js';
+import { listenReconnects } from '../src/metrics.js';
+import { PgEventTarget } from '../src/live/pg-event-target.js';
+import { createLogger } from '../src/logger.js';
+import { createTestDatabase } from './helpers.js';
+
+const log = createLogger('silent');
+let db: Awaited<ReturnType<typeof createTestDatabase>>;
+let sql: postgres.Sql;
+let events: PgEventTarget;
+let live: LiveQueries;
+let computes = 0;
+
+const total = () => ({
+  badge: 'total',
+  key: 'total',
+  topics: ['scans'],
+  compute: async () => {
+    computes++;
+    const [row] = await sql<{ n: number }[]>`select coalesce(sum(count), 0)::int as n from scan_counters`;
+    return row!.n;
+  },
+});
+
+/** Collects what an async iterable yields, for assertions. */
+function collect<T>(iterable: AsyncIterable<T>) {
+  const values: T[] = [];
+  const iterator = iterable[Symbol.asyncIterator]();
+  void (async () => {
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) values.push(next.value);
+  })();
+  return { values, stop: () => iterator.return?.() };
+}
+
+async function until(check: () => boolean, ms = 5000) {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  sql = postgres(db.url, { max: 3, onnotice: () => {} });
+  events = new PgEventTarget({ url: db.url, log, heartbeatMs: 200, heartbeatTimeoutMs: 500 });
+  live = new LiveQueries(events, 50, log);
+});
+
+afterAll(async () => {
+  await events.close();
+  await sql.end();
+  await db.drop();
+});
+
+describe('live queries over LISTEN/NOTIFY', () => {
+  it('emits the current value, then each change made by plain SQL, never the same value twice', async () => {
+    const a = collect(live.subscribe(total()));
+    await until(() => a.values.length === 1);
+    expect(a.values).toEqual([0]);
+    await sql`insert into scan_counters (scan_type, count) values ('lunch', 5)`;
+    await until(() => a.values.length === 2);
+    await sql`update scan_counters set count = count where scan_type = 'lunch'`; // fires, changes nothing
+    await sql`update scan_counters set count = 7 where scan_type = 'lunch'`;
+    await until(() => a.values.length === 3);
+    expect(a.values).toEqual([0, 5, 7]);
+    await a.stop();
+  });
+
+  it('shares one computation among all subscribers with the same key, and coalesces bursts', async () => {
+    const subscribers = Array.from({ length: 200 }, () => collect(live.subscribe(total())));
+    await until(() => subscribers.every((s) => s.values.length === 1));
+    expect(live.size()).toBe(1);
+    computes = 0;
+    for (let i = 0; i < 30; i++) await sql`update scan_counters set count = count + 1 where scan_type = 'lunch'`;
+    await until(() => subscribers.every((s) => s.values.at(-1) === 37));
+    await new Promise((r) => setTimeout(r, 200));
+    // 30 commits in a burst, 200 subscribers: a handful of computations, not 30 × 200.
+    expect(computes).toBeLessThanOrEqual(12);
+    for (const s of subscribers) await s.stop();
+    await until(() => live.size() === 0);
+  });
+
+  it('re-reads after the LISTEN connection is killed, delivering a change made during the outage', async () => {
+    const a = collect(live.subscribe(total()));
+    await until(() => a.values.length === 1);
+    const before = a.values[0]!;
+    const reconnectsBefore = await reconnects();
+    await sql`select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'opsgraph-listener' and datname = current_database()`;
+    await sql`update scan_counters set count = count + 100 where scan_type = 'lunch'`;
+    await until(() => a.values.at(-1) === before + 100, 10_000);
+    expect(await reconnects()).toBeGreaterThan(reconnectsBefore);
+    await a.stop();
+  });
+
+  it('notices a LISTEN connection that went silent, through its heartbeat, and listens again', async () => {
+    // A TCP proxy that can freeze: bytes stop flowing, nothing is closed, no error is raised.
+    const target = new URL(db.url);
+    const frozen = new Set<net.Socket>();
+    const sockets: net.Socket[] = [];
+    const proxy = net.createServer((client) => {
+      const server = net.connect(Number(target.port), target.hostname);
+      sockets.push(client, server);
+      client.on('data', (chunk) => frozen.has(client) || server.write(chunk));
+      server.on('data', (chunk) => frozen.has(server) || client.write(chunk));
+      client.on('error', () => server.destroy());
+      server.on('error', () => client.destroy());
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const viaProxy = new URL(db.url);
+    viaProxy.port = String((proxy.address() as net.AddressInfo).port);
+    const silentEvents = new PgEventTarget({ url: viaProxy.toString(), log, heartbeatMs: 200, heartbeatTimeoutMs: 300 });
+    const silentLive = new LiveQueries(silentEvents, 20, log);
+    try {
+      const a = collect(silentLive.subscribe(total()));
+      await until(() => a.values.length === 1);
+      await new Promise((r) => setTimeout(r, 500)); // LISTEN is in place and a heartbeat went round
+      const before = a.values[0]!;
+      const reconnectsBefore = await reconnects();
+      // The connections in place go silent; new ones will flow.
+      const frozenSockets = sockets.splice(0);
+      for (const socket of frozenSockets) frozen.add(socket);
+      await sql`update scan_counters set count = count + 1000 where scan_type = 'lunch'`;
+      await until(() => a.values.at(-1) === before + 1000, 5000);
+      expect(await reconnects()).toBeGreaterThan(reconnectsBefore);
+      await a.stop();
+      for (const socket of frozenSockets) socket.destroy();
+    } finally {
+      await silentEvents.close().catch(() => {});
+      proxy.close();
+      for (const socket of sockets) socket.destroy();
+    }
+  });
+});
+
+async function reconnects(): Promise<number> {
+  return (await listenReconnects.get()).values[0]?.value ?? 0;
+}
