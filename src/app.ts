@@ -2,9 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
-import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
-import { resolveCaller } from './auth/context.js';
+import { resolveCaller, type Caller } from './auth/context.js';
 import { loadOrCreateDevSecret } from './auth/dev-secret.js';
 import { createVerifier, signToken } from './auth/tokens.js';
 import { startBackgroundWork, type BackgroundTask } from './background.js';
@@ -19,6 +17,10 @@ import { LiveQueries } from './live/live-queries.js';
 import { PgEventTarget } from './live/pg-event-target.js';
 import { createLogger, type Logger } from './logger.js';
 import { schema } from './schema/index.js';
+import { UnauthenticatedError } from './errors.js';
+import { attachGraphqlWs } from './ws.js';
+import { limitPlugins } from './yoga/limits.js';
+import { observabilityPlugin, requestIdOf } from './yoga/observability.js';
 
 export interface App {
   config: Config;
@@ -74,52 +76,32 @@ export async function buildApp(env: Record<string, string | undefined> = process
       warn: (...args) => log.warn(args.map(String).join(' ')),
       error: (...args) => log.error({ err: args.find((a) => a instanceof Error) }, args.map(String).join(' ')),
     },
+    plugins: [...limitPlugins(config), observabilityPlugin(log)],
     context: async (initial) => {
       const request = (initial as { request?: Request }).request;
-      const params = (initial as { connectionParams?: Record<string, unknown> }).connectionParams;
-      const authorization = request ? request.headers.get('authorization') : params?.authorization;
-      const caller = await resolveCaller(verify, authorization);
-      return { ...services, live, kills, user: caller.user, authError: caller.authError, loaders: new Map() };
+      // graphql-ws verified the token once, when the connection opened.
+      let caller = (initial as { caller?: Caller }).caller ?? (await resolveCaller(verify, request?.headers.get('authorization')));
+      if (caller.expiresAt !== null && caller.expiresAt <= Date.now()) {
+        caller = { user: null, authError: new UnauthenticatedError('The token has expired'), expiresAt: null };
+      }
+      return {
+        ...services,
+        log: log.child({ reqId: requestIdOf(request) }),
+        live,
+        kills,
+        user: caller.user,
+        authError: caller.authError,
+        loaders: new Map(),
+      };
     },
   });
 
-  const opsRoutes = createOpsRoutes(sql);
+  const opsRoutes = createOpsRoutes(sql, config.maxBodyBytes);
   const server: Server = createServer(async (req, res) => {
     if (await opsRoutes(req, res)) return;
     void yoga(req, res);
   });
-  const wsServer = new WebSocketServer({ server, path: yoga.graphqlEndpoint });
-  useServer(
-    {
-      execute: (args) => (args.rootValue as { execute: typeof import('graphql').execute }).execute(args),
-      subscribe: (args) => (args.rootValue as { subscribe: typeof import('graphql').subscribe }).subscribe(args),
-      onSubscribe: async (ctx, _id, params) => {
-        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
-          ...ctx,
-          req: ctx.extra.request,
-          socket: ctx.extra.socket,
-          params,
-        });
-        let document;
-        try {
-          document = parse(params.query);
-        } catch (error) {
-          return [error as import('graphql').GraphQLError];
-        }
-        const errors = validate(schema, document);
-        if (errors.length > 0) return errors;
-        return {
-          schema,
-          operationName: params.operationName,
-          document,
-          variableValues: params.variables,
-          contextValue: await contextFactory(),
-          rootValue: { execute, subscribe },
-        };
-      },
-    },
-    wsServer,
-  );
+  const wsServer = attachGraphqlWs(server, yoga, verify);
 
   let background: BackgroundTask[] = [];
   let stopping: Promise<void> | null = null;

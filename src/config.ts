@@ -12,6 +12,7 @@ export interface Config {
   graphiql: boolean;
   introspection: boolean;
   maxBodyBytes: number;
+  limits: { depth: number; aliases: number; directives: number; tokens: number; cost: number };
   shutdownTimeoutMs: number;
   notifications: {
     worker: boolean;
@@ -110,6 +111,14 @@ export function loadConfig(env: Env = process.env): Config {
     graphiql: onOff(env, 'GRAPHIQL', true),
     introspection: onOff(env, 'GRAPHQL_INTROSPECTION', true),
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 1_000_000, 1_000, 100_000_000),
+    // graphql-armor's own defaults; see the README for why none needed loosening.
+    limits: {
+      depth: integer(env, 'GRAPHQL_MAX_DEPTH', 6, 1, 100),
+      aliases: integer(env, 'GRAPHQL_MAX_ALIASES', 15, 0, 1000),
+      directives: integer(env, 'GRAPHQL_MAX_DIRECTIVES', 50, 0, 1000),
+      tokens: integer(env, 'GRAPHQL_MAX_TOKENS', 1000, 10, 100_000),
+      cost: integer(env, 'GRAPHQL_MAX_COST', 5000, 1, 10_000_000),
+    },
     shutdownTimeoutMs: duration(env, 'SHUTDOWN_TIMEOUT', '10s'),
     notifications: {
       worker: onOff(env, 'NOTIFICATION_WORKER', true),

@@ -20,11 +20,22 @@ async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   }
 }
 
-/** The non-GraphQL endpoints: liveness, readiness and Prometheus metrics. Returns false for anything else. */
-export function createOpsRoutes(sql: Sql) {
+/**
+ * What the server answers before GraphQL: liveness, readiness, Prometheus
+ * metrics, and the body-size cap. Returns false when GraphQL should answer.
+ */
+export function createOpsRoutes(sql: Sql, maxBodyBytes: number) {
   let migrated = false;
   return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
     const path = (req.url ?? '/').split('?')[0];
+    if (req.method === 'POST') {
+      const length = Number(req.headers['content-length']);
+      // A body without a declared length could be of any size: refuse it rather than read it.
+      if (req.headers['content-length'] === undefined) return send(res, 411, 'Content-Length required\n'), true;
+      if (!Number.isFinite(length) || length > maxBodyBytes) {
+        return send(res, 413, `Request body larger than ${maxBodyBytes} bytes\n`), true;
+      }
+    }
     if (path === '/healthz') {
       send(res, 200, 'ok\n');
       return true;

@@ -38,3 +38,9 @@ export const liveSubscriptions = new Gauge({
   labelNames: ['badge'] as const,
   registers: [registry],
 });
+
+export const wsConnections = new Gauge({
+  name: 'opsgraph_ws_connections',
+  help: 'Open graphql-ws connections',
+  registers: [registry],
+});

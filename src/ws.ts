@@ -1,0 +1,78 @@
+import type { Server } from 'node:http';
+import { GraphQLError, type ExecutionArgs } from 'graphql';
+import type { YogaServerInstance } from 'graphql-yoga';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
+import { resolveCaller, type Caller } from './auth/context.js';
+import type { VerifyToken } from './auth/tokens.js';
+import type { Context } from './context.js';
+import { wsConnections } from './metrics.js';
+
+type Executor = (args: ExecutionArgs) => unknown;
+
+/** graphql-ws close code for an expired token: clients reconnect with a fresh one. */
+export const TOKEN_EXPIRED = 4403;
+
+/**
+ * graphql-ws on the HTTP server's port and path. Every operation goes through
+ * yoga's envelop (parse, validate, limits, context), exactly as over HTTP. The
+ * token in connection_init is verified once per connection, and the socket is
+ * closed with 4403 the moment it expires, so nothing streams past its expiry.
+ */
+export function attachGraphqlWs(
+  server: Server,
+  yoga: YogaServerInstance<Record<string, unknown>, Context>,
+  verify: VerifyToken,
+): WebSocketServer {
+  const wsServer = new WebSocketServer({ server, path: yoga.graphqlEndpoint });
+  const callers = new WeakMap<object, Caller>();
+  useServer(
+    {
+      execute: (args) => (args.rootValue as { execute: Executor }).execute(args) as never,
+      subscribe: (args) => (args.rootValue as { subscribe: Executor }).subscribe(args) as never,
+      onConnect: async (ctx) => {
+        const caller = await resolveCaller(verify, ctx.connectionParams?.authorization);
+        callers.set(ctx.extra, caller);
+        wsConnections.inc();
+        ctx.extra.socket.once('close', () => wsConnections.dec());
+        if (caller.expiresAt !== null) {
+          const timer = setTimeout(
+            () => ctx.extra.socket.close(TOKEN_EXPIRED, 'Token expired'),
+            Math.max(0, caller.expiresAt - Date.now()),
+          );
+          ctx.extra.socket.once('close', () => clearTimeout(timer));
+        }
+        return true;
+      },
+      onSubscribe: async (ctx, _id, params) => {
+        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+          ...ctx,
+          req: ctx.extra.request,
+          socket: ctx.extra.socket,
+          caller: callers.get(ctx.extra),
+          params,
+        });
+        let document;
+        try {
+          // graphql-armor's limits throw from parse and validate; either way it is the client's error.
+          document = parse(params.query);
+          const errors = validate(schema, document);
+          if (errors.length > 0) return errors;
+        } catch (error) {
+          if (error instanceof GraphQLError) return [error];
+          throw error;
+        }
+        return {
+          schema,
+          operationName: params.operationName,
+          document,
+          variableValues: params.variables,
+          contextValue: await contextFactory(),
+          rootValue: { execute, subscribe },
+        };
+      },
+    },
+    wsServer,
+  );
+  return wsServer;
+}

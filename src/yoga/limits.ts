@@ -1,0 +1,30 @@
+import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
+import { NoSchemaIntrospectionCustomRule } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import type { Config } from '../config.js';
+
+/**
+ * Refuses hostile operations during parse and validation, before any resolver
+ * (and so the database) runs. The same plugins serve HTTP and graphql-ws, whose
+ * operations go through the same enveloped parse and validate.
+ */
+export function limitPlugins(config: Config): Plugin[] {
+  const { depth, aliases, directives, tokens, cost } = config.limits;
+  const plugins: Plugin[] = [
+    EnvelopArmorPlugin({
+      maxDepth: { n: depth },
+      maxAliases: { n: aliases },
+      maxDirectives: { n: directives },
+      maxTokens: { n: tokens },
+      costLimit: { maxCost: cost },
+      blockFieldSuggestion: { enabled: !config.introspection },
+    }) as Plugin,
+    // Browsers may send "simple" cross-site requests without a preflight; those must carry this header.
+    useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf'] }),
+  ];
+  if (!config.introspection) {
+    plugins.push({ onValidate: ({ addValidationRule }) => addValidationRule(NoSchemaIntrospectionCustomRule) });
+  }
+  return plugins;
+}

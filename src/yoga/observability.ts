@@ -1,0 +1,63 @@
+import { randomUUID } from 'node:crypto';
+import type { ExecutionArgs, GraphQLError } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import type { Context } from '../context.js';
+import type { Logger } from '../logger.js';
+import { errorsByCode, requestDuration } from '../metrics.js';
+
+const requestIds = new WeakMap<Request, string>();
+
+/** The id of an HTTP request: the caller's X-Request-Id when it sent a sane one, else a new one. */
+export function requestIdOf(request: Request | undefined): string {
+  if (!request) return randomUUID();
+  let id = requestIds.get(request);
+  if (!id) {
+    const given = request.headers.get('x-request-id');
+    id = given && /^[\w.:-]{1,100}$/.test(given) ? given : randomUUID();
+    requestIds.set(request, id);
+  }
+  return id;
+}
+
+function operationOf(args: ExecutionArgs): { name: string; type: string } {
+  const operation = args.document.definitions.find(
+    (d): d is Extract<typeof d, { kind: 'OperationDefinition' }> =>
+      d.kind === 'OperationDefinition' && (!args.operationName || d.name?.value === args.operationName),
+  );
+  return { name: operation?.name?.value ?? 'anonymous', type: operation?.operation ?? 'unknown' };
+}
+
+function countErrors(errors: readonly GraphQLError[] | undefined): string[] {
+  const codes = (errors ?? []).map((error) => String(error.extensions?.code ?? 'INTERNAL_SERVER_ERROR'));
+  for (const code of codes) errorsByCode.inc({ code });
+  return codes;
+}
+
+/** One log line and one histogram sample per operation, errors counted by code; X-Request-Id on every response. */
+export function observabilityPlugin(log: Logger): Plugin<Context> {
+  return {
+    onRequest: ({ request }) => void requestIdOf(request),
+    onResponse: ({ request, response }) => response.headers.set('x-request-id', requestIdOf(request)),
+    onValidate: () => ({ result }) => void countErrors(result as readonly GraphQLError[]),
+    onExecute: ({ args }) => {
+      const started = performance.now();
+      const op = operationOf(args);
+      return {
+        onExecuteDone: ({ result }) => {
+          if (Symbol.asyncIterator in result) return;
+          const seconds = (performance.now() - started) / 1000;
+          requestDuration.observe({ operation: op.name, type: op.type }, seconds);
+          const codes = countErrors(result.errors);
+          (args.contextValue as Context).log.info(
+            { operation: op.name, type: op.type, ms: Math.round(seconds * 1000 * 10) / 10, errors: codes.length ? codes : undefined },
+            'graphql operation',
+          );
+        },
+      };
+    },
+    onSubscribe: ({ args }) => {
+      const op = operationOf(args);
+      (args.contextValue as Context).log.info({ operation: op.name, type: op.type }, 'graphql subscription started');
+    },
+  };
+}
