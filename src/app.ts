@@ -20,6 +20,7 @@ import { schema } from './schema/index.js';
 import { UnauthenticatedError } from './errors.js';
 import { attachGraphqlWs } from './ws.js';
 import { limitPlugins } from './yoga/limits.js';
+import { errorMasking } from './yoga/mask-errors.js';
 import { observabilityPlugin, requestIdOf } from './yoga/observability.js';
 
 export interface App {
@@ -76,6 +77,7 @@ export async function buildApp(env: Record<string, string | undefined> = process
       warn: (...args) => log.warn(args.map(String).join(' ')),
       error: (...args) => log.error({ err: args.find((a) => a instanceof Error) }, args.map(String).join(' ')),
     },
+    maskedErrors: errorMasking(log),
     plugins: [...limitPlugins(config), observabilityPlugin(log)],
     context: async (initial) => {
       const request = (initial as { request?: Request }).request;

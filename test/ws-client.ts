@@ -8,6 +8,7 @@ export function wsClient(url: string, bearer: string | null, options: Partial<Pa
     webSocketImpl: WebSocket,
     lazy: true,
     retryAttempts: 0,
+    onNonLazyError: () => {},
     connectionParams: bearer ? { authorization: `Bearer ${bearer}` } : {},
     ...options,
   });

@@ -44,7 +44,7 @@ async function stopOrphan(pgDir: string, log: Logger): Promise<void> {
  * restarts. As root, PostgreSQL runs as a `postgres` user (created if missing),
  * so the data directory and its parents must be reachable by that user.
  */
-export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promise<EmbeddedDatabase> {
+export async function startEmbeddedPostgres(dataDir: string, log: Logger, fixedPort?: number): Promise<EmbeddedDatabase> {
   const root = path.resolve(dataDir);
   const pgDir = path.join(root, 'pg');
   await mkdir(root, { recursive: true });
@@ -60,7 +60,7 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promi
     password = randomBytes(18).toString('base64url');
   }
 
-  const port = await freePort();
+  const port = fixedPort ?? (await freePort());
   const pg = new EmbeddedPostgres({
     databaseDir: pgDir,
     port,
