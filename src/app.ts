@@ -21,6 +21,7 @@ import { UnauthenticatedError } from './errors.js';
 import { attachGraphqlWs } from './ws.js';
 import { limitPlugins } from './yoga/limits.js';
 import { errorMasking } from './yoga/mask-errors.js';
+import { sharedExecutionPlugin } from './yoga/shared-execution.js';
 import { observabilityPlugin, requestIdOf } from './yoga/observability.js';
 
 export interface App {
@@ -78,7 +79,7 @@ export async function buildApp(env: Record<string, string | undefined> = process
       error: (...args) => log.error({ err: args.find((a) => a instanceof Error) }, args.map(String).join(' ')),
     },
     maskedErrors: errorMasking(log),
-    plugins: [...limitPlugins(config), observabilityPlugin(log)],
+    plugins: [...limitPlugins(config), observabilityPlugin(log), sharedExecutionPlugin()],
     context: async (initial) => {
       const request = (initial as { request?: Request }).request;
       // graphql-ws verified the token once, when the connection opened.
