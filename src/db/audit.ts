@@ -28,7 +28,7 @@ export async function listAudit(
     from audit_log
     where (${opts.action}::text is null or action = ${opts.action})
       and (${opts.beforeId}::bigint is null or id < ${opts.beforeId}::bigint)
-    order by id desc
+    order by audit_log.id desc
     limit ${opts.limit}`;
 }
 
