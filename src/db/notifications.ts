@@ -127,7 +127,8 @@ export async function countAllByStatus(sql: Sql): Promise<Record<NotificationSta
  * has come. A row claimed by a worker whose claim expired (it died) is
  * claimable again. SKIP LOCKED lets several workers claim side by side without
  * waiting on, or taking, each other's rows; the claim commits at once, so the
- * delivery itself holds no lock and no transaction.
+ * delivery itself holds no lock and no transaction. A claim is bookkeeping, not
+ * a change of state: updated_at keeps the time of the last outcome.
  */
 export async function claimDue(
   sql: Sql,
@@ -148,8 +149,7 @@ export async function claimDue(
     )
     update notifications n
     set claimed_by = ${opts.worker},
-        claimed_until = now() + ${opts.ttlMs} * interval '1 millisecond',
-        updated_at = now()
+        claimed_until = now() + ${opts.ttlMs} * interval '1 millisecond'
     from due where n.id = due.id
     returning n.id::text, n.channel, n.recipient, n.subject, n.body`;
 }
