@@ -42,7 +42,7 @@ async function seed(row: { status?: string; channel?: string; retryCount?: numbe
 }
 
 beforeEach(async () => {
-  await t.sql`truncate notifications, audit_log`;
+  await t.sql`truncate notifications, audit_log restart identity`;
 });
 
 describe('sendNotification', () => {
@@ -126,7 +126,8 @@ describe('role matrix', () => {
 
 describe('notifications and notification', () => {
   it('pages newest first with a cursor, totalCount and a status filter', async () => {
-    const statuses = ['PENDING', 'SENT', 'DEAD', 'SENT', 'FAILED', 'SENT', 'READ'];
+    // Twelve rows: ids of one and two digits, which a text ordering would interleave.
+    const statuses = ['PENDING', 'SENT', 'DEAD', 'SENT', 'FAILED', 'SENT', 'READ', 'PENDING', 'PENDING', 'READ', 'DEAD', 'PENDING'];
     const ids: string[] = [];
     for (const status of statuses) ids.push(await seed({ status }));
     const newestFirst = [...ids].reverse();
@@ -135,9 +136,9 @@ describe('notifications and notification', () => {
     let after: string | null = null;
     let pages = 0;
     do {
-      const result = await t.gql(LIST, { first: 3, after }, 'VIEWER');
+      const result = await t.gql(LIST, { first: 5, after }, 'VIEWER');
       const page: any = result.data!.notifications;
-      expect(page.totalCount).toBe(7);
+      expect(page.totalCount).toBe(12);
       expect(page.edges.map((e: any) => e.node.id)).toEqual(page.nodes.map((n: any) => n.id));
       seen.push(...page.nodes.map((n: any) => n.id));
       after = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;

@@ -93,12 +93,12 @@ export async function listNotifications(
     return sql<NotificationRow[]>`
       select ${COLUMNS(sql)} from notifications
       where ${API_VISIBLE(sql)} ${before}
-      order by id desc limit ${opts.limit}`;
+      order by notifications.id desc limit ${opts.limit}`;
   }
   return sql<NotificationRow[]>`
     select ${COLUMNS(sql)} from notifications
     where status = ${opts.status} and ${API_VISIBLE(sql)} ${before}
-    order by id desc limit ${opts.limit}`;
+    order by notifications.id desc limit ${opts.limit}`;
 }
 
 export async function countNotifications(sql: Sql, status: NotificationStatus | null): Promise<number> {
