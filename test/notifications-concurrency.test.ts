@@ -92,7 +92,7 @@ describe('two workers on one database', () => {
     const ids = await insert(500, hook.url);
 
     await eventually(async () => {
-      const [{ open }] = await t.sql`select count(*)::int as open from notifications where status in ('PENDING', 'FAILED')`;
+      const { open } = (await t.sql<{ open: number }[]>`select count(*)::int as open from notifications where status in ('PENDING', 'FAILED')`)[0]!;
       return open === 0;
     }, 30_000, 'every notification to be SENT or DEAD');
 

@@ -159,8 +159,8 @@ describe('channels and the queue', () => {
 
   it('moves a row with an unknown channel to DEAD at once, without an attempt, and goes on with the queue', async () => {
     const hook = await receiver(() => 200);
-    const [{ id: stray }] = await t.sql`
-      insert into notifications (channel, recipient, subject, body) values ('SMS', '+15550100', 'x', 'y') returning id::text`;
+    const { id: stray } = (await t.sql<{ id: string }[]>`
+      insert into notifications (channel, recipient, subject, body) values ('SMS', '+15550100', 'x', 'y') returning id::text`)[0]!;
     const id = await send(t, { channel: 'WEBHOOK', recipient: hook.url });
     await untilStatus(id, 'SENT');
     const [row] = await eventually(async () => {

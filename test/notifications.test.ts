@@ -73,7 +73,7 @@ describe('sendNotification', () => {
       const result = await t.gql(SEND, { input }, 'OPERATOR');
       expect(result.errors).toBeUndefined();
     }
-    const [{ n }] = await t.sql`select count(*)::int as n from notifications`;
+    const { n } = (await t.sql<{ n: number }[]>`select count(*)::int as n from notifications`)[0]!;
     expect(n).toBe(3);
   });
 
@@ -91,7 +91,7 @@ describe('sendNotification', () => {
     it(`refuses ${name} with BAD_USER_INPUT and stores nothing`, async () => {
       const result = await t.gql(SEND, { input }, 'OPERATOR');
       expect(codes(result)).toEqual(['BAD_USER_INPUT']);
-      const [{ n }] = await t.sql`select count(*)::int as n from notifications`;
+      const { n } = (await t.sql<{ n: number }[]>`select count(*)::int as n from notifications`)[0]!;
       expect(n).toBe(0);
     });
   }
@@ -288,9 +288,9 @@ describe('query plans', () => {
     const visible = `channel in ('WEBHOOK', 'LOG')`;
     expect(await plan(`select id from notifications where ${visible} and id < 40000 order by id desc limit 51`)).toMatch(/Index Scan Backward using notifications_pkey/);
     // A rare status reads its own index; the common one may walk the primary key instead, as cheaply.
-    expect(await plan(`select id from notifications where status = 'DEAD' and ${visible} and id < 40000 order by id desc limit 51`)).toMatch(/notifications_status_id_idx/);
+    expect(await plan(`select id from notifications where status = 'DEAD' and ${visible} and id < 40000 order by id desc limit 51`)).toMatch(/notifications_api_status_id_idx/);
     expect(await plan(`select id from notifications where status = 'SENT' and ${visible} and id < 40000 order by id desc limit 51`)).not.toMatch(/Seq Scan/);
-    expect(await plan(`select count(*) from notifications where status = 'FAILED' and ${visible}`)).toMatch(/notifications_status_id_idx|notifications_retry_due_idx/);
+    expect(await plan(`select count(*) from notifications where status = 'FAILED' and ${visible}`)).toMatch(/notifications_api_status_id_idx|notifications_retry_due_idx/);
     expect(await plan(`select id from notifications where status = 'PENDING' and (claimed_until is null or claimed_until < now()) order by id limit 16 for update skip locked`)).toMatch(/notifications_pending_idx/);
     expect(await plan(`select id from notifications where status = 'FAILED' and next_retry_at <= now() and (claimed_until is null or claimed_until < now()) order by next_retry_at limit 16 for update skip locked`)).toMatch(/notifications_retry_due_idx/);
   });
