@@ -13,6 +13,8 @@ import { countNotificationsWith, deliveries } from './metrics.js';
  */
 export const PENDING_POLL_MS = 1_000;
 const DEFAULT_CONCURRENCY = 16;
+/** A sweep claims at most this many rows per queue, so neither queue can starve the other. */
+const CLAIMS_PER_SWEEP = 1_000;
 const MAX_ERROR_LENGTH = 2_000;
 
 // The running loops of this process, by the pool they deliver from, so a write
@@ -44,6 +46,7 @@ export class NotificationWorker {
   private readonly concurrency: number;
   private readonly channels: ReadonlyMap<string, Channel>;
   private lastRetrySweep = -Infinity;
+  private loop: Loop | null = null;
 
   constructor(
     private readonly services: Services,
@@ -54,30 +57,35 @@ export class NotificationWorker {
     this.channels = createChannels(services);
   }
 
-  /** Every PENDING row; and the FAILED rows that are due, once per NOTIFICATION_RETRY_INTERVAL. */
+  /**
+   * The PENDING rows; and the FAILED rows that are due, once per
+   * NOTIFICATION_RETRY_INTERVAL. A sweep that hit its claim limit asks its
+   * loop for another sweep at once.
+   */
   async sweep(signal?: AbortSignal): Promise<void> {
-    await this.drain('pending', signal);
+    let more = (await this.drain('pending', signal, CLAIMS_PER_SWEEP)) >= CLAIMS_PER_SWEEP;
     if (Date.now() - this.lastRetrySweep >= this.services.config.notifications.retryIntervalMs) {
       this.lastRetrySweep = Date.now();
-      await this.drain('retries', signal);
+      more = (await this.drain('retries', signal, CLAIMS_PER_SWEEP)) >= CLAIMS_PER_SWEEP || more;
     }
+    if (more) this.loop?.wake();
   }
 
   /**
-   * Claims and delivers rows of one queue until none is left, keeping up to
-   * `concurrency` deliveries in flight. Once `signal` aborts it claims no more
-   * but finishes what it holds. Returns how many rows it claimed.
+   * Claims and delivers rows of one queue until none is left (or `max` were
+   * claimed), keeping up to `concurrency` deliveries in flight. Once `signal`
+   * aborts it claims no more but finishes what it holds. Returns how many rows it claimed.
    */
-  async drain(queue: 'pending' | 'retries', signal?: AbortSignal): Promise<number> {
+  async drain(queue: 'pending' | 'retries', signal?: AbortSignal, max = Infinity): Promise<number> {
     const { claimTtlMs } = this.services.config.notifications;
     const inFlight = new Set<Promise<void>>();
     let claimed = 0;
     try {
-      while (!signal?.aborted) {
+      while (!signal?.aborted && claimed < max) {
         const rows = await claimDue(this.services.sql, {
           worker: this.id,
           ttlMs: claimTtlMs,
-          limit: this.concurrency - inFlight.size,
+          limit: Math.min(this.concurrency - inFlight.size, max - claimed),
           retries: queue === 'retries',
         });
         if (rows.length === 0) break;
@@ -139,6 +147,7 @@ export class NotificationWorker {
     const loop = startLoop('notifications', interval, (signal) => this.sweep(signal), (error) =>
       log.error({ err: error }, 'notification sweep failed'),
     );
+    this.loop = loop;
     const loops = loopsBySql.get(sql) ?? new Set<Loop>();
     loopsBySql.set(sql, loops.add(loop));
     return {
