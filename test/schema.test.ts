@@ -11,7 +11,6 @@ const CONTRACT = new URL('../../shared/contract/schema.graphql', import.meta.url
  */
 const NOT_YET_SERVED: string[] = [
   // roots (filled by the first domain to land a mutation / subscription)
-  'Mutation was removed.',
   'Subscription was removed.',
   // scans (issue 3)
   'RecordScanInput was removed.',
@@ -19,21 +18,15 @@ const NOT_YET_SERVED: string[] = [
   'ScanStat was removed.',
   'ScanStats was removed.',
   'Query.scanStats was removed.',
+  'Mutation.recordScan was removed.',
+  'Mutation.rebalanceScanStats was removed.',
   // failures (issue 4)
   'OrchestratorKind was removed.',
   'RecordOrchestratorEventInput was removed.',
   'OrchestratorEvent was removed.',
   'FailureCount was removed.',
   'Query.failureCount was removed.',
-  // notifications (issue 5)
-  'NotificationStatus was removed.',
-  'NotificationChannel was removed.',
-  'SendNotificationInput was removed.',
-  'Notification was removed.',
-  'NotificationConnection was removed.',
-  'NotificationEdge was removed.',
-  'Query.notifications was removed.',
-  'Query.notification was removed.',
+  'Mutation.recordOrchestratorEvent was removed.',
   // jobs (issue 6)
   'JobInput was removed.',
   'Job was removed.',
@@ -54,6 +47,14 @@ const NOT_YET_SERVED: string[] = [
   'Query.schedules was removed.',
   'Query.executions was removed.',
   'Query.scriptStatus was removed.',
+  'Mutation.upsertJob was removed.',
+  'Mutation.deleteJob was removed.',
+  'Mutation.unrevokeJob was removed.',
+  'Mutation.upsertSchedule was removed.',
+  'Mutation.deleteSchedule was removed.',
+  'Mutation.startExecution was removed.',
+  'Mutation.reportExecutionResult was removed.',
+  'Mutation.killJob was removed.',
   // dashboard (issue 7)
   'Dashboard was removed.',
   'Query.dashboard was removed.',

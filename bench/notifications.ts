@@ -1,0 +1,81 @@
+// Delivery throughput of the notification worker: N PENDING webhooks to a
+// local receiver, drained by one worker and then by two workers on one
+// database, beside the same number of bare HTTP POSTs with no database at all.
+//   npx tsx bench/notifications.ts          (BENCH_SCALE=0.1 for a tenth)
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { loadConfig } from '../src/config.js';
+import { createSql } from '../src/db/client.js';
+import { createLogger } from '../src/logger.js';
+import { NotificationWorker } from '../src/notifications/worker.js';
+import { benchDatabase, ratio } from './lib.js';
+
+const SCALE = Number(process.env.BENCH_SCALE ?? 1);
+const N = Math.max(100, Math.round(10_000 * SCALE));
+const IN_FLIGHT = 16; // the worker's default concurrency
+
+const db = await benchDatabase('notifications');
+const receiver = createServer((req, res) => {
+  req.resume();
+  req.on('end', () => res.writeHead(204).end());
+});
+await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+const hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+
+async function timed(fn: () => Promise<unknown>): Promise<number> {
+  const started = performance.now();
+  await fn();
+  return N / ((performance.now() - started) / 1000);
+}
+
+/** The same POSTs the webhook channel makes, IN_FLIGHT at a time, with no database. */
+async function barePosts(): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: IN_FLIGHT }, async () => {
+      while (next < N) {
+        const id = String(next++);
+        const res = await fetch(hookUrl, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ id, subject: `alert ${id}`, body: 'disk almost full' }),
+        });
+        await res.arrayBuffer();
+      }
+    }),
+  );
+}
+
+async function deliverWith(workerCount: number): Promise<number> {
+  await db.sql`truncate notifications`;
+  await db.sql`
+    insert into notifications (channel, recipient, subject, body)
+    select 'WEBHOOK', ${hookUrl}, 'alert ' || g, 'disk almost full' from generate_series(1, ${N}) g`;
+  await db.sql`vacuum analyze notifications`;
+  const config = loadConfig({ DATABASE_URL: db.url });
+  const pools = Array.from({ length: workerCount }, () => createSql(db.url, 4));
+  const workers = pools.map((sql, i) => new NotificationWorker({ sql, config, log: createLogger('silent') }, { id: `bench-${i}` }));
+  try {
+    const perSecond = await timed(() => Promise.all(workers.map((w) => w.drain('pending'))));
+    const { sent } = (await db.sql<{ sent: number }[]>`select count(*)::int as sent from notifications where status = 'SENT'`)[0]!;
+    if (sent !== N) throw new Error(`only ${sent} of ${N} notifications were SENT`);
+    return perSecond;
+  } finally {
+    await Promise.all(pools.map((sql) => sql.end()));
+  }
+}
+
+try {
+  await barePosts(); // warm up the connection pool and the JIT
+  const bare = await timed(barePosts);
+  const one = await deliverWith(1);
+  const two = await deliverWith(2);
+  const row = (label: string, perSecond: number, vs: string) => console.log(`  ${label.padEnd(42)} ${perSecond.toFixed(0).padStart(7)}/s  ${vs}`);
+  console.log(`notification delivery, ${N} webhooks to a local receiver (BENCH_SCALE=${SCALE})`);
+  row(`baseline: bare HTTP POSTs, ${IN_FLIGHT} in flight`, bare, '');
+  row(`one worker (${IN_FLIGHT} in flight)`, one, `${ratio(one, bare)} of bare POSTs`);
+  row(`two workers on one database (2 × ${IN_FLIGHT})`, two, `${ratio(two, one)} of one worker`);
+} finally {
+  receiver.close();
+  await db.close();
+}

@@ -1,0 +1,204 @@
+import type { Sql } from './client.js';
+
+export type NotificationStatus = 'PENDING' | 'SENT' | 'FAILED' | 'DEAD' | 'READ';
+
+export interface NotificationRow {
+  id: string;
+  /** Usually WEBHOOK or LOG; any text a direct SQL write put there otherwise. */
+  channel: string;
+  recipient: string;
+  subject: string;
+  body: string;
+  status: NotificationStatus;
+  retryCount: number;
+  nextRetryAt: Date | null;
+  lastError: string | null;
+  createdAt: Date;
+  sentAt: Date | null;
+}
+
+/** A claimed row: what a channel needs to deliver it. */
+export interface ClaimedNotification {
+  id: string;
+  channel: string;
+  recipient: string;
+  subject: string;
+  body: string;
+}
+
+const COLUMNS = (sql: Sql) => sql`
+  id::text, channel, recipient, subject, body, status,
+  retry_count as "retryCount", next_retry_at as "nextRetryAt", last_error as "lastError",
+  created_at as "createdAt", sent_at as "sentAt"`;
+
+// The API reads only rows whose channel the NotificationChannel enum can
+// represent; a literal (not a parameter) so the planner can match partial indexes.
+const API_VISIBLE = (sql: Sql) => sql`channel in ('WEBHOOK', 'LOG')`;
+
+export async function insertNotification(
+  sql: Sql,
+  input: { channel: string; recipient: string; subject: string; body: string },
+): Promise<NotificationRow> {
+  const [row] = await sql<NotificationRow[]>`
+    insert into notifications (channel, recipient, subject, body)
+    values (${input.channel}, ${input.recipient}, ${input.subject}, ${input.body})
+    returning ${COLUMNS(sql)}`;
+  return row!;
+}
+
+export async function findNotification(sql: Sql, id: string): Promise<NotificationRow | null> {
+  const [row] = await sql<NotificationRow[]>`
+    select ${COLUMNS(sql)} from notifications where id = ${id}::bigint and ${API_VISIBLE(sql)}`;
+  return row ?? null;
+}
+
+/** Locks the row for the caller's transaction; `claimed` says whether a worker is delivering it now. */
+export async function lockNotification(
+  sql: Sql,
+  id: string,
+): Promise<{ status: NotificationStatus; retryCount: number; claimed: boolean } | null> {
+  const [row] = await sql<{ status: NotificationStatus; retryCount: number; claimed: boolean }[]>`
+    select status, retry_count as "retryCount", coalesce(claimed_until > now(), false) as claimed
+    from notifications where id = ${id}::bigint and ${API_VISIBLE(sql)}
+    for update`;
+  return row ?? null;
+}
+
+export async function resetToPending(sql: Sql, id: string): Promise<NotificationRow> {
+  const [row] = await sql<NotificationRow[]>`
+    update notifications
+    set status = 'PENDING', retry_count = 0, next_retry_at = null, last_error = null,
+        claimed_by = null, claimed_until = null, updated_at = now()
+    where id = ${id}::bigint
+    returning ${COLUMNS(sql)}`;
+  return row!;
+}
+
+export async function markRead(sql: Sql, id: string): Promise<NotificationRow> {
+  const [row] = await sql<NotificationRow[]>`
+    update notifications set status = 'READ', updated_at = now()
+    where id = ${id}::bigint
+    returning ${COLUMNS(sql)}`;
+  return row!;
+}
+
+export async function listNotifications(
+  sql: Sql,
+  opts: { limit: number; beforeId: string | null; status: NotificationStatus | null },
+): Promise<NotificationRow[]> {
+  // Two statements rather than `(status is null or ...)`, so each gets its own index:
+  // the primary key for all rows, (status, id desc) for one status.
+  const before = opts.beforeId === null ? sql`` : sql`and id < ${opts.beforeId}::bigint`;
+  if (opts.status === null) {
+    return sql<NotificationRow[]>`
+      select ${COLUMNS(sql)} from notifications
+      where ${API_VISIBLE(sql)} ${before}
+      order by notifications.id desc limit ${opts.limit}`;
+  }
+  return sql<NotificationRow[]>`
+    select ${COLUMNS(sql)} from notifications
+    where status = ${opts.status} and ${API_VISIBLE(sql)} ${before}
+    order by notifications.id desc limit ${opts.limit}`;
+}
+
+export async function countNotifications(sql: Sql, status: NotificationStatus | null): Promise<number> {
+  const [row] =
+    status === null
+      ? await sql<{ n: number }[]>`select count(*)::int as n from notifications where ${API_VISIBLE(sql)}`
+      : await sql<{ n: number }[]>`
+          select count(*)::int as n from notifications where status = ${status} and ${API_VISIBLE(sql)}`;
+  return row!.n;
+}
+
+/** Every row by status, whatever its channel: the raw state of the outbox, for metrics. */
+export async function countAllByStatus(sql: Sql): Promise<Record<NotificationStatus, number>> {
+  const rows = await sql<{ status: NotificationStatus; n: number }[]>`
+    select status, count(*)::int as n from notifications group by status`;
+  const counts: Record<NotificationStatus, number> = { PENDING: 0, SENT: 0, FAILED: 0, DEAD: 0, READ: 0 };
+  for (const row of rows) counts[row.status] = row.n;
+  return counts;
+}
+
+// --- the delivery worker's statements -----------------------------------------
+
+/**
+ * Claims up to `limit` deliverable rows for `worker` until `ttlMs` from now.
+ * PENDING rows always; FAILED rows only when `retries` and their nextRetryAt
+ * has come. A row claimed by a worker whose claim expired (it died) is
+ * claimable again. SKIP LOCKED lets several workers claim side by side without
+ * waiting on, or taking, each other's rows; the claim commits at once, so the
+ * delivery itself holds no lock and no transaction. A claim is bookkeeping, not
+ * a change of state: updated_at keeps the time of the last outcome.
+ */
+export async function claimDue(
+  sql: Sql,
+  opts: { worker: string; ttlMs: number; limit: number; retries: boolean },
+): Promise<ClaimedNotification[]> {
+  // One statement per queue, each on its own partial index.
+  const due = opts.retries
+    ? sql`status = 'FAILED' and next_retry_at <= now()`
+    : sql`status = 'PENDING'`;
+  const order = opts.retries ? sql`next_retry_at` : sql`id`;
+  return sql<ClaimedNotification[]>`
+    with due as (
+      select id from notifications
+      where ${due} and (claimed_until is null or claimed_until < now())
+      order by ${order}
+      limit ${opts.limit}
+      for update skip locked
+    )
+    update notifications n
+    set claimed_by = ${opts.worker},
+        claimed_until = now() + ${opts.ttlMs} * interval '1 millisecond'
+    from due where n.id = due.id
+    returning n.id::text, n.channel, n.recipient, n.subject, n.body`;
+}
+
+/**
+ * Each finish applies only while `worker` still holds the claim: if the claim
+ * expired and another worker took the row, its outcome is the one that counts.
+ * Returns whether it applied.
+ */
+export async function finishSent(sql: Sql, id: string, worker: string): Promise<boolean> {
+  const rows = await sql`
+    update notifications
+    set status = 'SENT', sent_at = now(), next_retry_at = null,
+        claimed_by = null, claimed_until = null, updated_at = now()
+    where id = ${id}::bigint and claimed_by = ${worker}`;
+  return rows.count === 1;
+}
+
+/**
+ * Records failed attempt n = retryCount + 1. The backoff is computed here, on
+ * the database clock (as graphile-worker does), so every instance agrees:
+ * nextRetryAt = now() + min(unit × 2^(n−1), cap), or DEAD after the last attempt.
+ */
+export async function finishFailed(
+  sql: Sql,
+  id: string,
+  worker: string,
+  failure: { error: string; maxAttempts: number; unitMs: number; capMs: number },
+): Promise<NotificationStatus | null> {
+  const [row] = await sql<{ status: NotificationStatus }[]>`
+    update notifications
+    set retry_count = retry_count + 1,
+        status = case when retry_count + 1 >= ${failure.maxAttempts} then 'DEAD' else 'FAILED' end,
+        next_retry_at = case when retry_count + 1 >= ${failure.maxAttempts} then null
+          else now() + least(${failure.unitMs}::float8 * power(2, retry_count), ${failure.capMs}::float8)
+                       * interval '1 millisecond' end,
+        last_error = ${failure.error},
+        claimed_by = null, claimed_until = null, updated_at = now()
+    where id = ${id}::bigint and claimed_by = ${worker}
+    returning status`;
+  return row?.status ?? null;
+}
+
+/** No attempt can ever succeed (its channel is unknown): DEAD at once, retryCount untouched. */
+export async function finishDead(sql: Sql, id: string, worker: string, error: string): Promise<boolean> {
+  const rows = await sql`
+    update notifications
+    set status = 'DEAD', next_retry_at = null, last_error = ${error},
+        claimed_by = null, claimed_until = null, updated_at = now()
+    where id = ${id}::bigint and claimed_by = ${worker}`;
+  return rows.count === 1;
+}

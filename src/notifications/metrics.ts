@@ -1,0 +1,34 @@
+import { Counter, Gauge } from 'prom-client';
+import type { Sql } from '../db/client.js';
+import { countAllByStatus } from '../db/notifications.js';
+import { registry } from '../metrics.js';
+
+export const deliveries = new Counter({
+  name: 'opsgraph_notification_deliveries_total',
+  help: 'Notification delivery attempts by channel and outcome (sent, failed: will retry, dead: gave up)',
+  labelNames: ['channel', 'outcome'] as const,
+  registers: [registry],
+});
+
+// The pool the gauge counts with: the one of the app started last in this process.
+let source: Sql | null = null;
+
+export function countNotificationsWith(sql: Sql): void {
+  source = sql;
+}
+
+new Gauge({
+  name: 'opsgraph_notifications',
+  help: 'Notifications in the outbox by status, counted at scrape time',
+  labelNames: ['status'] as const,
+  registers: [registry],
+  async collect() {
+    if (source === null) return;
+    try {
+      const counts = await countAllByStatus(source);
+      for (const [status, n] of Object.entries(counts)) this.set({ status }, n);
+    } catch {
+      // A database that does not answer must not break the whole scrape; the gauge keeps its last values.
+    }
+  },
+});

@@ -1,0 +1,169 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { startLoop, type BackgroundTask, type Loop } from '../background.js';
+import type { Services } from '../context.js';
+import type { Sql } from '../db/client.js';
+import { claimDue, finishDead, finishFailed, finishSent, type ClaimedNotification } from '../db/notifications.js';
+import { createChannels, type Channel } from './channels/index.js';
+import { countNotificationsWith, deliveries } from './metrics.js';
+
+/**
+ * How often a worker looks for PENDING rows written by other instances (its own
+ * instance wakes it at once). Cheap: one index probe on the PENDING partial index.
+ */
+export const PENDING_POLL_MS = 1_000;
+const DEFAULT_CONCURRENCY = 16;
+/** A sweep claims at most this many rows per queue, so neither queue can starve the other. */
+const CLAIMS_PER_SWEEP = 1_000;
+const MAX_ERROR_LENGTH = 2_000;
+
+// The running loops of this process, by the pool they deliver from, so a write
+// through that pool can wake them.
+const loopsBySql = new WeakMap<Sql, Set<Loop>>();
+
+/** Asks this process's workers on `sql` to sweep now rather than at their next poll. */
+export function wakeNotificationWorkers(sql: Sql): void {
+  for (const loop of loopsBySql.get(sql) ?? []) loop.wake();
+}
+
+export interface NotificationWorkerOptions {
+  /** Stored in claimed_by; unique per worker, so a finish can tell its own claim from another's. */
+  id?: string;
+  /** Deliveries in flight at once. */
+  concurrency?: number;
+}
+
+/**
+ * Delivers the outbox. Any number of workers, in any number of processes, may
+ * run against one database: rows are claimed (claimed_by, claimed_until) with
+ * FOR UPDATE SKIP LOCKED in a short transaction, delivered outside it, and
+ * finished by a statement that applies only while the claim is still this
+ * worker's. A worker that dies leaves a claim that expires after
+ * NOTIFICATION_CLAIM_TTL, and the row is delivered again: at least once.
+ */
+export class NotificationWorker {
+  readonly id: string;
+  private readonly concurrency: number;
+  private readonly channels: ReadonlyMap<string, Channel>;
+  private lastRetrySweep = -Infinity;
+  private loop: Loop | null = null;
+
+  constructor(
+    private readonly services: Services,
+    options: NotificationWorkerOptions = {},
+  ) {
+    this.id = options.id ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    this.concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
+    this.channels = createChannels(services);
+  }
+
+  /**
+   * The PENDING rows; and the FAILED rows that are due, once per
+   * NOTIFICATION_RETRY_INTERVAL. A sweep that hit its claim limit asks its
+   * loop for another sweep at once.
+   */
+  async sweep(signal?: AbortSignal): Promise<void> {
+    let more = (await this.drain('pending', signal, CLAIMS_PER_SWEEP)) >= CLAIMS_PER_SWEEP;
+    if (Date.now() - this.lastRetrySweep >= this.services.config.notifications.retryIntervalMs) {
+      this.lastRetrySweep = Date.now();
+      more = (await this.drain('retries', signal, CLAIMS_PER_SWEEP)) >= CLAIMS_PER_SWEEP || more;
+    }
+    if (more) this.loop?.wake();
+  }
+
+  /**
+   * Claims and delivers rows of one queue until none is left (or `max` were
+   * claimed), keeping up to `concurrency` deliveries in flight. Once `signal`
+   * aborts it claims no more but finishes what it holds. Returns how many rows it claimed.
+   */
+  async drain(queue: 'pending' | 'retries', signal?: AbortSignal, max = Infinity): Promise<number> {
+    const { claimTtlMs } = this.services.config.notifications;
+    const inFlight = new Set<Promise<void>>();
+    let claimed = 0;
+    try {
+      while (!signal?.aborted && claimed < max) {
+        const rows = await claimDue(this.services.sql, {
+          worker: this.id,
+          ttlMs: claimTtlMs,
+          limit: Math.min(this.concurrency - inFlight.size, max - claimed),
+          retries: queue === 'retries',
+        });
+        if (rows.length === 0) break;
+        claimed += rows.length;
+        for (const row of rows) {
+          const delivery: Promise<void> = this.deliver(row).finally(() => inFlight.delete(delivery));
+          inFlight.add(delivery);
+        }
+        // Refill once half the slots are free: one slow webhook does not hold up the rest.
+        while (inFlight.size > this.concurrency / 2) await Promise.race(inFlight);
+      }
+    } finally {
+      await Promise.all(inFlight);
+    }
+    return claimed;
+  }
+
+  /** Never rejects: a finish that cannot be written leaves the claim to expire, and the row is retried. */
+  private async deliver(row: ClaimedNotification): Promise<void> {
+    const { sql, log, config } = this.services;
+    const channel = this.channels.get(row.channel);
+    try {
+      if (channel === undefined) {
+        // Retrying cannot help: it goes straight to the dead letter, without counting an attempt.
+        const error = `unknown channel ${row.channel}`;
+        await finishDead(sql, row.id, this.id, error);
+        deliveries.inc({ channel: 'unknown', outcome: 'dead' });
+        log.warn({ notification: row.id, channel: row.channel }, 'notification has an unknown channel; it is DEAD');
+        return;
+      }
+      const error = await channel(row).then(
+        () => null,
+        (failure: unknown) => (failure instanceof Error ? failure.message : String(failure)).slice(0, MAX_ERROR_LENGTH),
+      );
+      if (error === null) {
+        const applied = await finishSent(sql, row.id, this.id);
+        deliveries.inc({ channel: row.channel, outcome: 'sent' });
+        if (!applied) log.warn({ notification: row.id }, 'notification sent after its claim passed to another worker');
+        return;
+      }
+      const status = await finishFailed(sql, row.id, this.id, {
+        error,
+        maxAttempts: config.notifications.maxAttempts,
+        unitMs: config.notifications.backoffUnitMs,
+        capMs: config.notifications.backoffCapMs,
+      });
+      deliveries.inc({ channel: row.channel, outcome: status === 'DEAD' ? 'dead' : 'failed' });
+      if (status === 'DEAD') log.warn({ notification: row.id, error }, 'notification is DEAD after its last attempt');
+      else log.info({ notification: row.id, error }, 'notification delivery failed; it will be retried');
+    } catch (error) {
+      log.error({ err: error, notification: row.id }, 'could not record a delivery; it is retried once its claim expires');
+    }
+  }
+
+  /** Sweeps every PENDING_POLL_MS (or the retry interval, if shorter) until stopped; stop() finishes deliveries in flight. */
+  start(): Loop {
+    const { config, log, sql } = this.services;
+    const interval = Math.min(PENDING_POLL_MS, config.notifications.retryIntervalMs);
+    const loop = startLoop('notifications', interval, (signal) => this.sweep(signal), (error) =>
+      log.error({ err: error }, 'notification sweep failed'),
+    );
+    this.loop = loop;
+    const loops = loopsBySql.get(sql) ?? new Set<Loop>();
+    loopsBySql.set(sql, loops.add(loop));
+    return {
+      ...loop,
+      stop: async () => {
+        loops.delete(loop);
+        await loop.stop();
+      },
+    };
+  }
+}
+
+/** The background starter: null when NOTIFICATION_WORKER is off. */
+export function startNotificationWorker(services: Services): BackgroundTask | null {
+  // Every app exports the outbox gauge, whether or not it delivers.
+  countNotificationsWith(services.sql);
+  if (!services.config.notifications.worker) return null;
+  return new NotificationWorker(services).start();
+}

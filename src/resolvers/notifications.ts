@@ -1,0 +1,141 @@
+import type { TransactionSql } from 'postgres';
+import type { Context, Services } from '../context.js';
+import type { Sql } from '../db/client.js';
+import { insertAudit } from '../db/audit.js';
+import {
+  countNotifications,
+  findNotification,
+  insertNotification,
+  listNotifications,
+  lockNotification,
+  markRead,
+  resetToPending,
+  type NotificationRow,
+  type NotificationStatus,
+} from '../db/notifications.js';
+import { BadUserInputError, ConflictError, NotFoundError } from '../errors.js';
+import { wakeNotificationWorkers } from '../notifications/worker.js';
+import { decodeCursor, pageSize, toPage, type Page } from './pagination.js';
+
+export interface SendNotificationInput {
+  channel: 'WEBHOOK' | 'LOG';
+  recipient: string;
+  subject: string;
+  body: string;
+}
+
+const MAX_SUBJECT = 500;
+const MAX_BODY = 100_000;
+const MAX_RECIPIENT = 2_048;
+
+/** Characters as PostgreSQL's char_length counts them (code points, not UTF-16 units). */
+const characters = (text: string) => [...text].length;
+
+function validate(input: SendNotificationInput): void {
+  const invalid = (field: string, message: string) => new BadUserInputError(message, { field });
+  const subjectLength = characters(input.subject);
+  if (subjectLength < 1 || subjectLength > MAX_SUBJECT) throw invalid('subject', `subject must be 1 to ${MAX_SUBJECT} characters`);
+  if (characters(input.body) > MAX_BODY) throw invalid('body', `body must be at most ${MAX_BODY} characters`);
+  if (characters(input.recipient) > MAX_RECIPIENT) throw invalid('recipient', `recipient must be at most ${MAX_RECIPIENT} characters`);
+  for (const field of ['recipient', 'subject', 'body'] as const) {
+    // PostgreSQL text cannot hold NUL.
+    if (input[field].includes('\u0000')) throw invalid(field, `${field} must not contain NUL characters`);
+  }
+  if (input.channel === 'WEBHOOK') {
+    let url: URL | null = null;
+    try {
+      url = new URL(input.recipient);
+    } catch {
+      // reported below
+    }
+    if (url === null || !['http:', 'https:'].includes(url.protocol) || url.hostname === '') {
+      throw invalid('recipient', 'recipient must be an http(s) URL for WEBHOOK');
+    }
+  }
+}
+
+// postgres.js types a transaction apart from the pool, but it runs the same
+// queries, and the src/db functions use nothing else.
+const asSql = (transaction: TransactionSql) => transaction as unknown as Sql;
+
+/** Ids are bigint identities: anything else names no notification. */
+function parseId(id: string): string | null {
+  return /^\d{1,19}$/.test(id) && BigInt(id) <= 9223372036854775807n ? id : null;
+}
+
+export async function sendNotification({ sql }: Services, input: SendNotificationInput): Promise<NotificationRow> {
+  validate(input);
+  const row = await insertNotification(sql, input);
+  wakeNotificationWorkers(sql);
+  return row;
+}
+
+export async function requeueNotification(ctx: Context, id: string): Promise<NotificationRow> {
+  const key = parseId(id);
+  if (key === null) throw new NotFoundError(`No notification ${id}`, { id });
+  const row = await ctx.sql.begin(async (transaction) => {
+    const tx = asSql(transaction);
+    const current = await lockNotification(tx, key);
+    if (current === null) throw new NotFoundError(`No notification ${id}`, { id });
+    if (current.status !== 'DEAD' && current.status !== 'FAILED') {
+      throw new ConflictError(`Only a DEAD or FAILED notification can be requeued; ${id} is ${current.status}`, { status: current.status });
+    }
+    // A FAILED row whose retry a worker is delivering right now: its outcome decides, not a requeue racing it.
+    if (current.claimed) throw new ConflictError(`Notification ${id} is being delivered right now`, { status: current.status });
+    const requeued = await resetToPending(tx, key);
+    await insertAudit(tx, {
+      actor: ctx.user!.sub,
+      action: 'notification.requeue',
+      target: key,
+      details: { from: current.status, retryCount: current.retryCount },
+    });
+    return requeued;
+  });
+  wakeNotificationWorkers(ctx.sql);
+  return row;
+}
+
+/** SENT becomes READ; an already READ one is returned as it is; any other status is CONFLICT. */
+export async function markNotificationRead({ sql }: Services, id: string): Promise<NotificationRow> {
+  const key = parseId(id);
+  if (key === null) throw new NotFoundError(`No notification ${id}`, { id });
+  return sql.begin(async (transaction) => {
+    const tx = asSql(transaction);
+    const current = await lockNotification(tx, key);
+    if (current === null) throw new NotFoundError(`No notification ${id}`, { id });
+    if (current.status === 'READ') return (await findNotification(tx, key))!;
+    if (current.status !== 'SENT') {
+      throw new ConflictError(`Only a SENT notification can be marked read; ${id} is ${current.status}`, { status: current.status });
+    }
+    return markRead(tx, key);
+  });
+}
+
+export async function notifications(
+  { sql }: Services,
+  args: { status?: NotificationStatus | null; first?: number | null; after?: string | null },
+): Promise<Page<NotificationRow>> {
+  const size = pageSize(args.first);
+  const beforeId = decodeCursor(args.after);
+  const status = args.status ?? null;
+  const [rows, total] = await Promise.all([
+    listNotifications(sql, { limit: size + 1, beforeId, status }),
+    countNotifications(sql, status),
+  ]);
+  return toPage(rows, size, total);
+}
+
+export async function notification({ sql }: Services, id: string): Promise<NotificationRow | null> {
+  const key = parseId(id);
+  return key === null ? null : findNotification(sql, key);
+}
+
+/** The dead letter's size, for the dashboard. */
+export function deadLetterCount({ sql }: Services): Promise<number> {
+  return countNotifications(sql, 'DEAD');
+}
+
+/** FAILED notifications waiting for a retry, for the dashboard. */
+export function failedNotificationCount({ sql }: Services): Promise<number> {
+  return countNotifications(sql, 'FAILED');
+}
