@@ -11,7 +11,6 @@ const CONTRACT = new URL('../../shared/contract/schema.graphql', import.meta.url
  */
 const NOT_YET_SERVED: string[] = [
   // roots (filled by the first domain to land a mutation / subscription)
-  'Mutation was removed.',
   'Subscription was removed.',
   // scans (issue 3)
   'RecordScanInput was removed.',
@@ -19,12 +18,15 @@ const NOT_YET_SERVED: string[] = [
   'ScanStat was removed.',
   'ScanStats was removed.',
   'Query.scanStats was removed.',
+  'Mutation.recordScan was removed.',
+  'Mutation.rebalanceScanStats was removed.',
   // failures (issue 4)
   'OrchestratorKind was removed.',
   'RecordOrchestratorEventInput was removed.',
   'OrchestratorEvent was removed.',
   'FailureCount was removed.',
   'Query.failureCount was removed.',
+  'Mutation.recordOrchestratorEvent was removed.',
   // notifications (issue 5)
   'NotificationStatus was removed.',
   'NotificationChannel was removed.',
@@ -34,26 +36,9 @@ const NOT_YET_SERVED: string[] = [
   'NotificationEdge was removed.',
   'Query.notifications was removed.',
   'Query.notification was removed.',
-  // jobs (issue 6)
-  'JobInput was removed.',
-  'Job was removed.',
-  'JobLiveCounts was removed.',
-  'ScriptStatus was removed.',
-  'ScheduleInput was removed.',
-  'Schedule was removed.',
-  'StartExecutionInput was removed.',
-  'ExecutionResultInput was removed.',
-  'ExecutionStatus was removed.',
-  'Execution was removed.',
-  'ExecutionConnection was removed.',
-  'ExecutionEdge was removed.',
-  'KillJobResult was removed.',
-  'KillSignal was removed.',
-  'Query.jobs was removed.',
-  'Query.job was removed.',
-  'Query.schedules was removed.',
-  'Query.executions was removed.',
-  'Query.scriptStatus was removed.',
+  'Mutation.sendNotification was removed.',
+  'Mutation.requeueNotification was removed.',
+  'Mutation.markNotificationRead was removed.',
   // dashboard (issue 7)
   'Dashboard was removed.',
   'Query.dashboard was removed.',
