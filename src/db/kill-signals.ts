@@ -1,12 +1,8 @@
 import type { Sql } from './client.js';
+import type { KillSignalRow } from './kill-signal-feed.js';
 
-export interface KillSignalRow {
-  id: string;
-  execId: string;
-  jobId: string;
-  requestedBy: string;
-  requestedAt: Date;
-}
+// The same row the kill-signal feed reads, so Subscription.killSignals can emit either.
+export type { KillSignalRow };
 
 const columns = (sql: Sql) => sql`
   id::text, exec_id::text as "execId", job_id as "jobId", requested_by as "requestedBy", requested_at as "requestedAt"`;
