@@ -36,9 +36,10 @@ export async function upsertJob(
     throw new BadUserInputError('version must be 1 to 64 characters long', { argument: 'version' });
   }
   const job = { id: input.id, version: input.version, description: input.description ?? null, inventory: input.inventory ?? false };
+  const actor = actorOf(ctx);
   return transaction(ctx.sql, async (tx) => {
     const row = await jobs.upsertJob(tx, job);
-    await insertAudit(tx, { actor: actorOf(ctx), action: 'upsertJob', target: job.id, details: { version: job.version } });
+    await insertAudit(tx, { actor, action: 'upsertJob', target: job.id, details: { version: job.version } });
     return row;
   });
 }
@@ -100,6 +101,7 @@ export function scriptStatusOfJob(ctx: Context, jobId: string): Promise<ScriptSt
  * throughout, so a schedule or an execution cannot be added in between.
  */
 export async function deleteJob(ctx: Context, id: string): Promise<string> {
+  const actor = actorOf(ctx);
   return transaction(ctx.sql, async (tx) => {
     if (!(await jobs.lockJob(tx, id, 'update'))) throw new NotFoundError(`There is no job "${id}"`, { jobId: id });
     const referencing = await schedules.scheduleIdsOfJob(tx, id);
@@ -112,17 +114,18 @@ export async function deleteJob(ctx: Context, id: string): Promise<string> {
     }
     await setScriptStatus(tx, id, 'REVOKED');
     await jobs.deleteJob(tx, id);
-    await insertAudit(tx, { actor: actorOf(ctx), action: 'deleteJob', target: id });
+    await insertAudit(tx, { actor, action: 'deleteJob', target: id });
     return id;
   });
 }
 
 /** Only for a job in the catalog: re-allowing a deleted job's commands is exactly what deleteJob forbids. */
 export async function unrevokeJob(ctx: Context, id: string): Promise<ScriptStatus> {
+  const actor = actorOf(ctx);
   return transaction(ctx.sql, async (tx) => {
     if (!(await jobs.lockJob(tx, id, 'share'))) throw new NotFoundError(`There is no job "${id}"`, { jobId: id });
     await setScriptStatus(tx, id, 'ACTIVE');
-    await insertAudit(tx, { actor: actorOf(ctx), action: 'unrevokeJob', target: id });
+    await insertAudit(tx, { actor, action: 'unrevokeJob', target: id });
     return 'ACTIVE' as const;
   });
 }
@@ -158,22 +161,24 @@ export async function upsertSchedule(
 ): Promise<ScheduleRow> {
   checkId(input.id, 'id');
   const schedule = { id: input.id, jobId: input.jobId, cron: normaliseCron(input.cron), enabled: input.enabled ?? true };
+  const actor = actorOf(ctx);
   return transaction(ctx.sql, async (tx) => {
     // Shares the lock deleteJob takes for update: the job cannot vanish under the new schedule.
     if (!(await jobs.lockJob(tx, schedule.jobId, 'share'))) {
       throw new NotFoundError(`There is no job "${schedule.jobId}"`, { jobId: schedule.jobId });
     }
     const row = await schedules.upsertSchedule(tx, schedule);
-    await insertAudit(tx, { actor: actorOf(ctx), action: 'upsertSchedule', target: row.id, details: { jobId: row.jobId, cron: row.cron, enabled: row.enabled } });
+    await insertAudit(tx, { actor, action: 'upsertSchedule', target: row.id, details: { jobId: row.jobId, cron: row.cron, enabled: row.enabled } });
     return row;
   });
 }
 
 export async function deleteSchedule(ctx: Context, id: string): Promise<string> {
+  const actor = actorOf(ctx);
   return transaction(ctx.sql, async (tx) => {
     const deleted = await schedules.deleteSchedule(tx, id);
     if (deleted === null) throw new NotFoundError(`There is no schedule "${id}"`, { scheduleId: id });
-    await insertAudit(tx, { actor: actorOf(ctx), action: 'deleteSchedule', target: id });
+    await insertAudit(tx, { actor, action: 'deleteSchedule', target: id });
     return deleted;
   });
 }
