@@ -4,6 +4,10 @@ import './scalars.js';
 import './viewer.js';
 import './audit.js';
 import './notification.js';
+import './job.js';
+import './schedule.js';
+import './execution.js';
+import './kill.js';
 
 // Root types that no domain has filled yet are left out: GraphQL rejects empty types.
 function withoutEmptyRoots(built: GraphQLSchema): GraphQLSchema {

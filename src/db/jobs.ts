@@ -1,0 +1,85 @@
+import type { Sql } from './client.js';
+
+export interface JobRow {
+  id: string;
+  version: string;
+  description: string | null;
+  inventory: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface LiveCounts {
+  running: number;
+  pending: number;
+}
+
+export async function upsertJob(
+  sql: Sql,
+  job: { id: string; version: string; description: string | null; inventory: boolean },
+): Promise<JobRow> {
+  const [row] = await sql<JobRow[]>`
+    insert into jobs (id, version, description, inventory)
+    values (${job.id}, ${job.version}, ${job.description}, ${job.inventory})
+    on conflict (id) do update
+      set version = excluded.version, description = excluded.description,
+          inventory = excluded.inventory, updated_at = now()
+    returning id, version, description, inventory, created_at as "createdAt", updated_at as "updatedAt"`;
+  return row!;
+}
+
+// Byte order, so the listing is the same on every server whatever its locale.
+export async function listJobs(sql: Sql): Promise<JobRow[]> {
+  return sql<JobRow[]>`
+    select id, version, description, inventory, created_at as "createdAt", updated_at as "updatedAt"
+    from jobs order by id collate "C"`;
+}
+
+export async function jobsByIds(sql: Sql, ids: readonly string[]): Promise<JobRow[]> {
+  return sql<JobRow[]>`
+    select id, version, description, inventory, created_at as "createdAt", updated_at as "updatedAt"
+    from jobs where id = any(${sql.array(ids as string[])}::text[])`;
+}
+
+/**
+ * Locks the job row for the rest of the transaction: `update` for writers that
+ * remove it (deleteJob), `share` for those that need it to stay (schedules,
+ * executions, unrevoke), so the two kinds serialise. Null if there is no such job.
+ */
+export async function lockJob(sql: Sql, id: string, mode: 'update' | 'share'): Promise<JobRow | null> {
+  const lock = mode === 'update' ? sql`for update` : sql`for share`;
+  const [row] = await sql<JobRow[]>`
+    select id, version, description, inventory, created_at as "createdAt", updated_at as "updatedAt"
+    from jobs where id = ${id} ${lock}`;
+  return row ?? null;
+}
+
+export async function deleteJob(sql: Sql, id: string): Promise<void> {
+  await sql`delete from jobs where id = ${id}`;
+}
+
+/**
+ * In-flight counts of the given jobs in one aggregate. The status filter
+ * matches the partial index executions_in_flight_idx, so completed history is
+ * never read. Jobs with nothing in flight are absent from the result.
+ */
+export async function liveCountsByJob(sql: Sql, jobIds: readonly string[]): Promise<Map<string, LiveCounts>> {
+  const rows = await sql<({ jobId: string } & LiveCounts)[]>`
+    select job_id as "jobId",
+           count(*) filter (where status = 'RUNNING')::int as running,
+           count(*) filter (where status = 'PENDING')::int as pending
+    from executions
+    where status in ('PENDING', 'RUNNING') and job_id = any(${sql.array(jobIds as string[])}::text[])
+    group by job_id`;
+  return new Map(rows.map(({ jobId, running, pending }) => [jobId, { running, pending }]));
+}
+
+/** In-flight counts over every job, history included for deleted jobs. */
+export async function inFlightTotals(sql: Sql): Promise<LiveCounts> {
+  const [row] = await sql<LiveCounts[]>`
+    select count(*) filter (where status = 'RUNNING')::int as running,
+           count(*) filter (where status = 'PENDING')::int as pending
+    from executions
+    where status in ('PENDING', 'RUNNING')`;
+  return row!;
+}

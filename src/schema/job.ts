@@ -1,0 +1,99 @@
+import type { JobRow, LiveCounts } from '../db/jobs.js';
+import {
+  deleteJob,
+  jobById,
+  listJobs,
+  liveCounts,
+  scriptStatus,
+  scriptStatusOfJob,
+  unrevokeJob,
+  upsertJob,
+} from '../resolvers/jobs.js';
+import { builder } from './builder.js';
+
+export const ScriptStatusEnum = builder.enumType('ScriptStatus', { values: ['ACTIVE', 'REVOKED'] as const });
+
+export const JobLiveCountsRef = builder.objectRef<LiveCounts>('JobLiveCounts').implement({
+  fields: (t) => ({
+    running: t.exposeInt('running', { description: 'Executions with at least one result and more to come.' }),
+    pending: t.exposeInt('pending', { description: 'Executions published but with no result yet.' }),
+  }),
+});
+
+export const JobRef = builder.objectRef<JobRow>('Job').implement({
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    version: t.exposeString('version'),
+    description: t.exposeString('description', { nullable: true }),
+    inventory: t.exposeBoolean('inventory'),
+    live: t.field({
+      type: JobLiveCountsRef,
+      description: 'In-flight executions of this job; loaded for a whole list in one query.',
+      resolve: (job, _args, ctx) => liveCounts(ctx, job.id),
+    }),
+    scriptStatus: t.field({ type: ScriptStatusEnum, resolve: (job, _args, ctx) => scriptStatusOfJob(ctx, job.id) }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+  }),
+});
+
+const JobInput = builder.inputType('JobInput', {
+  description: 'id matches ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$; version is 1..64 characters.',
+  fields: (t) => ({
+    id: t.id({ required: true }),
+    version: t.string({ required: true }),
+    description: t.string(),
+    inventory: t.boolean({ defaultValue: false }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  jobs: t.field({
+    type: [JobRef],
+    description: 'Every job in the catalog, ordered by id, each with its live counts. VIEWER.',
+    authScopes: { viewer: true },
+    resolve: (_root, _args, ctx) => listJobs(ctx),
+  }),
+  job: t.field({
+    type: JobRef,
+    nullable: true,
+    description: 'One job; null if there is none with that id. VIEWER.',
+    authScopes: { viewer: true },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) => jobById(ctx, String(args.id)),
+  }),
+  scriptStatus: t.field({
+    type: ScriptStatusEnum,
+    description: "Whether agents may still run a job's commands. ACTIVE for an id never revoked. VIEWER.",
+    authScopes: { viewer: true },
+    args: { jobId: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) => scriptStatus(ctx, String(args.jobId)),
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  upsertJob: t.field({
+    type: JobRef,
+    description: 'Create or replace a job in the catalog. Audited. ADMIN.',
+    authScopes: { admin: true },
+    args: { input: t.arg({ type: JobInput, required: true }) },
+    resolve: (_root, { input }, ctx) => upsertJob(ctx, { ...input, id: String(input.id) }),
+  }),
+  deleteJob: t.field({
+    type: 'ID',
+    description:
+      'Delete a job. CONFLICT (naming the schedule) while a schedule references it;\n' +
+      "NOT_FOUND if there is no such job. Revokes the job's script status first,\n" +
+      'so commands already in flight are refused. Returns the id. Audited. ADMIN.',
+    authScopes: { admin: true },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) => deleteJob(ctx, String(args.id)),
+  }),
+  unrevokeJob: t.field({
+    type: ScriptStatusEnum,
+    description: "Set a job's script status back to ACTIVE. Audited. ADMIN.",
+    authScopes: { admin: true },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) => unrevokeJob(ctx, String(args.id)),
+  }),
+}));

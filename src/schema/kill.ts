@@ -1,0 +1,34 @@
+import type { KillSignalRow } from '../db/kill-signals.js';
+import { killJob, type KillJobResult } from '../resolvers/executions.js';
+import { builder } from './builder.js';
+
+const KillJobResultRef = builder.objectRef<KillJobResult>('KillJobResult').implement({
+  fields: (t) => ({
+    jobId: t.exposeID('jobId'),
+    execIds: t.exposeIDList('execIds', { description: 'The executions that were signalled.' }),
+    count: t.exposeInt('count'),
+  }),
+});
+
+/** One signal as agents receive it; Subscription.killSignals (the event bus) emits these rows. */
+export const KillSignalRef = builder.objectRef<KillSignalRow>('KillSignal').implement({
+  fields: (t) => ({
+    execId: t.exposeID('execId'),
+    jobId: t.exposeID('jobId'),
+    requestedBy: t.exposeString('requestedBy'),
+    requestedAt: t.expose('requestedAt', { type: 'DateTime' }),
+  }),
+});
+
+builder.mutationField('killJob', (t) =>
+  t.field({
+    type: KillJobResultRef,
+    description:
+      'Send a kill signal to every PENDING or RUNNING execution of the job, one\n' +
+      'per execution; agents receive them on Subscription.killSignals. A job with\n' +
+      'nothing in flight returns count 0 and no error. Audited. OPERATOR.',
+    authScopes: { operator: true },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) => killJob(ctx, String(args.id)),
+  }),
+);
