@@ -51,7 +51,7 @@ export class ExecutionReaper {
     });
     if (reaped.length === 0) return reaped;
     executionsReaped.inc(reaped.length);
-    log.info({ count: reaped.length, execIds: reaped, reason: this.reason }, 'reaped overdue executions');
+    log.info({ count: reaped.length, reason: this.reason }, 'reaped overdue executions (ids in the audit log)');
     if (reaped.length >= this.limit) this.loop?.wake();
     return reaped;
   }
