@@ -81,8 +81,8 @@ describe('roles', () => {
     expect(codes(await t.gql(REBALANCE, {}, 'ADMIN'))).toEqual(['FORBIDDEN']);
     expect(codes(await t.gql(REBALANCE, {}, 'OPERATOR'))).toEqual(['FORBIDDEN']);
     expect(codes(await t.gql(REBALANCE, {}, null))).toEqual(['UNAUTHENTICATED']);
-    const [{ n }] = await t.sql<{ n: number }[]>`select count(*)::int as n from audit_log`;
-    expect(n).toBe(0);
+    const [audit] = await t.sql<{ n: number }[]>`select count(*)::int as n from audit_log`;
+    expect(audit!.n).toBe(0);
     const result = await t.gql(REBALANCE, {}, 'SUPERADMIN');
     expect(result.errors).toBeUndefined();
     expect(result.data!.rebalanceScanStats).toMatchObject({ stats: [{ scanType: 'checkin', count: 1 }], total: 1 });
@@ -107,8 +107,8 @@ describe('scanStats', () => {
       { scanType: 'swag', count: 2 },
     ]);
     expect(scanStats.total).toBe(13);
-    const [{ latest }] = await t.sql<{ latest: Date }[]>`select max(updated_at) as latest from scan_counters`;
-    expect(new Date(scanStats.updatedAt).getTime()).toBe(latest.getTime());
+    const [row] = await t.sql<{ latest: Date }[]>`select max(updated_at) as latest from scan_counters`;
+    expect(new Date(scanStats.updatedAt).getTime()).toBe(row!.latest.getTime());
   });
 
   it('sums every slot of a type', async () => {
