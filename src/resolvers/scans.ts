@@ -22,7 +22,7 @@ const SCAN_TYPE = /^[a-z][a-z0-9_]{0,63}$/;
  * needs no migration: reads sum whatever slots exist and a rebalance folds
  * them back into slot 0.
  */
-export const COUNTER_SLOTS = 16;
+export const COUNTER_SLOTS = 64;
 
 export async function recordScan(
   ctx: Services & Pick<Context, 'user'>,
