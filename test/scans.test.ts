@@ -89,6 +89,23 @@ describe('roles', () => {
   });
 });
 
+describe('recordScan atomicity', () => {
+  it('writes no scan when the counter bump fails', async () => {
+    const before = await rowCounts();
+    await t.sql`create function refuse_bump() returns trigger language plpgsql as $$ begin raise exception 'bump refused'; end $$`;
+    await t.sql`create trigger refuse_bump before insert or update on scan_counters for each row execute function refuse_bump()`;
+    try {
+      const result = await t.gql(RECORD, { input: { scanType: 'checkin', subjectId: 'x' } }, 'OPERATOR');
+      expect(result.data).toBeNull();
+      expect(result.errors).toHaveLength(1);
+    } finally {
+      await t.sql`drop trigger refuse_bump on scan_counters`;
+      await t.sql`drop function refuse_bump()`;
+    }
+    expect(await rowCounts()).toEqual(before);
+  });
+});
+
 describe('scanStats', () => {
   it('sorts by scanType in byte order, leaves zero counts out, and totals', async () => {
     await t.sql`delete from scans`;

@@ -18,6 +18,7 @@ const NOT_YET_SERVED: string[] = [
   'OrchestratorEvent was removed.',
   'FailureCount was removed.',
   'Query.failureCount was removed.',
+  'Mutation.recordOrchestratorEvent was removed.',
   // notifications (issue 5)
   'NotificationStatus was removed.',
   'NotificationChannel was removed.',
@@ -27,6 +28,9 @@ const NOT_YET_SERVED: string[] = [
   'NotificationEdge was removed.',
   'Query.notifications was removed.',
   'Query.notification was removed.',
+  'Mutation.sendNotification was removed.',
+  'Mutation.requeueNotification was removed.',
+  'Mutation.markNotificationRead was removed.',
   // jobs (issue 6)
   'JobInput was removed.',
   'Job was removed.',
@@ -47,6 +51,14 @@ const NOT_YET_SERVED: string[] = [
   'Query.schedules was removed.',
   'Query.executions was removed.',
   'Query.scriptStatus was removed.',
+  'Mutation.upsertJob was removed.',
+  'Mutation.deleteJob was removed.',
+  'Mutation.unrevokeJob was removed.',
+  'Mutation.upsertSchedule was removed.',
+  'Mutation.deleteSchedule was removed.',
+  'Mutation.startExecution was removed.',
+  'Mutation.reportExecutionResult was removed.',
+  'Mutation.killJob was removed.',
   // dashboard (issue 7)
   'Dashboard was removed.',
   'Query.dashboard was removed.',
