@@ -34,7 +34,7 @@ export async function recordScan(
   // Characters as PostgreSQL's char_length counts them: code points, not UTF-16 units.
   const length = [...input.subjectId].length;
   if (length < 1 || length > 200 || input.subjectId.includes('\0')) {
-    throw new BadUserInputError('subjectId must be 1 to 200 characters', { argument: 'input.subjectId' });
+    throw new BadUserInputError('subjectId must be 1 to 200 characters, without NUL', { argument: 'input.subjectId' });
   }
   return insertScanAndBump(ctx.sql, {
     scanType: input.scanType,
