@@ -1,6 +1,6 @@
 import type { Context, Services } from '../context.js';
 import { insertAudit } from '../db/audit.js';
-import type { Sql } from '../db/client.js';
+import { transaction } from '../db/transaction.js';
 import {
   countScansByType,
   insertScanAndBump,
@@ -56,9 +56,7 @@ export function scanStats({ sql }: Services): Promise<ScanStatsRow> {
  * locking would lose any scan committed in between.
  */
 export async function rebalanceScanStats(ctx: Services & Pick<Context, 'user'>): Promise<ScanStatsRow> {
-  return ctx.sql.begin(async (transaction) => {
-    // postgres.js types a transaction apart from the pool; it runs the same queries.
-    const tx = transaction as unknown as Sql;
+  return transaction(ctx.sql, async (tx) => {
     await lockScanCounters(tx);
     const before = await readCounterSums(tx);
     const truth = await countScansByType(tx);
@@ -72,7 +70,7 @@ export async function rebalanceScanStats(ctx: Services & Pick<Context, 'user'>):
       details: { oldCounts, newCounts, drift: driftBetween(oldCounts, newCounts) },
     });
     return readScanStats(tx);
-  }) as Promise<ScanStatsRow>;
+  });
 }
 
 /** What the rebalance changed, per type: new minus old, for every type that was off. */
