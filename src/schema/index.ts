@@ -3,6 +3,7 @@ import { builder } from './builder.js';
 import './scalars.js';
 import './viewer.js';
 import './audit.js';
+import './failures.js';
 
 // Root types that no domain has filled yet are left out: GraphQL rejects empty types.
 function withoutEmptyRoots(built: GraphQLSchema): GraphQLSchema {
