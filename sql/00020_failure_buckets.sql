@@ -1,5 +1,6 @@
--- Failure buckets: exact failure counts over any window of up to 7 days in a
--- few hundred row reads, however many events the tables hold.
+-- Failure buckets: exact failure counts over any window of up to 7 days from
+-- a bounded number of rows (at most 168 hour and 118 minute buckets per kind
+-- and slot, plus two partial minutes), however many events the tables hold.
 --
 -- At 10 % failures, a week holds close to a million failed rows, and even an
 -- index-only scan of the partial indexes grows with them. So statement-level

@@ -66,6 +66,8 @@ describe('window edges, with asOf the database clock', () => {
         // now() is fixed for a transaction, so this is the asOf countFailures will use.
         const [{ asOf }] = (await tx`select date_trunc('milliseconds', now()) as "asOf"`) as unknown as [{ asOf: Date }];
         const seconds = parseSince(since);
+        // Offsets from asOf in µs. Events: failures at both edges exactly (in) and 1 µs beyond each (out),
+        // successes at both edges. E-mails: failures 1 µs inside each edge (in) and 1 ms beyond each (out).
         await tx`
           insert into orchestrator_events (kind, success, occurred_at)
           select 'TRAFFIC', s, ${asOf}::timestamptz + o * interval '1 microsecond'

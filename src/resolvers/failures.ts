@@ -28,7 +28,7 @@ const MAX_DETAIL_CHARS = 10_000;
 
 /**
  * The failure badge: failed events and e-mails in [asOf − since, asOf], asOf
- * being the database clock. Exact, and a few hundred row reads for any window.
+ * being the database clock. Exact, and a bounded number of row reads for any window.
  * Live subscriptions call this too.
  */
 export async function countFailures({ sql }: Services, args: FailureCountArgs): Promise<FailureCount> {
