@@ -18,6 +18,8 @@ const NOT_YET_SERVED: string[] = [
   'ScanStat was removed.',
   'ScanStats was removed.',
   'Query.scanStats was removed.',
+  'Mutation.recordScan was removed.',
+  'Mutation.rebalanceScanStats was removed.',
   // notifications (issue 5)
   'NotificationStatus was removed.',
   'NotificationChannel was removed.',
@@ -27,6 +29,9 @@ const NOT_YET_SERVED: string[] = [
   'NotificationEdge was removed.',
   'Query.notifications was removed.',
   'Query.notification was removed.',
+  'Mutation.sendNotification was removed.',
+  'Mutation.requeueNotification was removed.',
+  'Mutation.markNotificationRead was removed.',
   // jobs (issue 6)
   'JobInput was removed.',
   'Job was removed.',
@@ -47,6 +52,14 @@ const NOT_YET_SERVED: string[] = [
   'Query.schedules was removed.',
   'Query.executions was removed.',
   'Query.scriptStatus was removed.',
+  'Mutation.upsertJob was removed.',
+  'Mutation.deleteJob was removed.',
+  'Mutation.unrevokeJob was removed.',
+  'Mutation.upsertSchedule was removed.',
+  'Mutation.deleteSchedule was removed.',
+  'Mutation.startExecution was removed.',
+  'Mutation.reportExecutionResult was removed.',
+  'Mutation.killJob was removed.',
   // dashboard (issue 7)
   'Dashboard was removed.',
   'Query.dashboard was removed.',
