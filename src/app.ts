@@ -7,6 +7,7 @@ import { loadOrCreateDevSecret } from './auth/dev-secret.js';
 import { createVerifier, signToken } from './auth/tokens.js';
 import { startBackgroundWork, type BackgroundTask } from './background.js';
 import { loadConfig, type Config } from './config.js';
+import { renderGraphiQL } from './graphiql.js';
 import type { Context, Services } from './context.js';
 import { createSql, type Sql } from './db/client.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.js';
@@ -72,6 +73,7 @@ export async function buildApp(env: Record<string, string | undefined> = process
     graphqlEndpoint: '/graphql',
     landingPage: false,
     graphiql: config.graphiql ? { title: 'opsgraph', subscriptionsProtocol: 'WS' } : false,
+    renderGraphiQL,
     logging: {
       debug: (...args) => log.debug(args.map(String).join(' ')),
       info: (...args) => log.info(args.map(String).join(' ')),
