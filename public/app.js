@@ -60,7 +60,18 @@ function showErrors(errors) {
     endStreaming();
     setStatus('forbidden');
   } else {
-    setStatus('error', `Error: ${errors.map((e) => e.message).join('; ')}`);
+    // Not the caller's fault (the server masks internal errors): show it, and try again shortly.
+    const own = session;
+    if (!own || own.retryTimer) return;
+    endStreaming();
+    const text = errors.map((e) => e.message.replace(/\.$/, '')).join('; ');
+    setStatus('error', `Error: ${text}. Retrying in 5 s.`);
+    own.retryTimer = setTimeout(() => {
+      own.retryTimer = null;
+      if (own !== session) return;
+      own.fatal = false;
+      startStreaming();
+    }, 5000);
   }
 }
 
