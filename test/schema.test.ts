@@ -12,14 +12,6 @@ const CONTRACT = new URL('../../shared/contract/schema.graphql', import.meta.url
 const NOT_YET_SERVED: string[] = [
   // roots (filled by the first domain to land a mutation / subscription)
   'Subscription was removed.',
-  // scans (issue 3)
-  'RecordScanInput was removed.',
-  'Scan was removed.',
-  'ScanStat was removed.',
-  'ScanStats was removed.',
-  'Query.scanStats was removed.',
-  'Mutation.recordScan was removed.',
-  'Mutation.rebalanceScanStats was removed.',
   // failures (issue 4)
   'OrchestratorKind was removed.',
   'RecordOrchestratorEventInput was removed.',

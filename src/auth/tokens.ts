@@ -1,3 +1,4 @@
+import { createSecretKey } from 'node:crypto';
 import { createRemoteJWKSet, jwtVerify, SignJWT, type JWTVerifyGetKey } from 'jose';
 import { UnauthenticatedError } from '../errors.js';
 import { parseRolesClaim, type AuthUser, type Role } from './roles.js';
@@ -24,7 +25,8 @@ export function createVerifier(settings: TokenSettings): VerifyToken {
     const keys: JWTVerifyGetKey = createRemoteJWKSet(new URL(settings.jwksUrl));
     verify = (token) => jwtVerify(token, keys, { ...options, algorithms: ASYMMETRIC });
   } else if (settings.secret) {
-    const key = new TextEncoder().encode(settings.secret);
+    // A KeyObject made once: given raw bytes, jose would import the key on every request.
+    const key = createSecretKey(Buffer.from(settings.secret));
     verify = (token) => jwtVerify(token, key, { ...options, algorithms: ['HS256'] });
   } else {
     throw new Error('No JWT_SECRET or JWT_JWKS_URL configured');

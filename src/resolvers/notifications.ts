@@ -1,6 +1,5 @@
-import type { TransactionSql } from 'postgres';
 import type { Context, Services } from '../context.js';
-import type { Sql } from '../db/client.js';
+import { transaction } from '../db/transaction.js';
 import { insertAudit } from '../db/audit.js';
 import {
   countNotifications,
@@ -54,10 +53,6 @@ function validate(input: SendNotificationInput): void {
   }
 }
 
-// postgres.js types a transaction apart from the pool, but it runs the same
-// queries, and the src/db functions use nothing else.
-const asSql = (transaction: TransactionSql) => transaction as unknown as Sql;
-
 /** Ids are bigint identities: anything else names no notification. */
 function parseId(id: string): string | null {
   return /^\d{1,19}$/.test(id) && BigInt(id) <= 9223372036854775807n ? id : null;
@@ -73,8 +68,7 @@ export async function sendNotification({ sql }: Services, input: SendNotificatio
 export async function requeueNotification(ctx: Context, id: string): Promise<NotificationRow> {
   const key = parseId(id);
   if (key === null) throw new NotFoundError(`No notification ${id}`, { id });
-  const row = await ctx.sql.begin(async (transaction) => {
-    const tx = asSql(transaction);
+  const row = await transaction(ctx.sql, async (tx) => {
     const current = await lockNotification(tx, key);
     if (current === null) throw new NotFoundError(`No notification ${id}`, { id });
     if (current.status !== 'DEAD' && current.status !== 'FAILED') {
@@ -99,8 +93,7 @@ export async function requeueNotification(ctx: Context, id: string): Promise<Not
 export async function markNotificationRead({ sql }: Services, id: string): Promise<NotificationRow> {
   const key = parseId(id);
   if (key === null) throw new NotFoundError(`No notification ${id}`, { id });
-  return sql.begin(async (transaction) => {
-    const tx = asSql(transaction);
+  return transaction(sql, async (tx) => {
     const current = await lockNotification(tx, key);
     if (current === null) throw new NotFoundError(`No notification ${id}`, { id });
     if (current.status === 'READ') return (await findNotification(tx, key))!;

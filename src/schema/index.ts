@@ -8,6 +8,7 @@ import './job.js';
 import './schedule.js';
 import './execution.js';
 import './kill.js';
+import './scan.js';
 
 // Root types that no domain has filled yet are left out: GraphQL rejects empty types.
 function withoutEmptyRoots(built: GraphQLSchema): GraphQLSchema {
