@@ -26,6 +26,7 @@ export function renderGraphiQL(options: GraphiQLOptions = {}): string {
 <head>
 <meta charset="utf-8">
 <title>${title}</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="${ASSETS}/graphiql.css">
 </head>
 <body id="body" class="no-focus-outline">
