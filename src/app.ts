@@ -132,7 +132,7 @@ export async function buildApp(env: Record<string, string | undefined> = process
           [
             '',
             `opsgraph is up at ${url} (dev mode: JWT_SECRET is not set, so a secret was generated in ${config.dataDir}).`,
-            'Open it in a browser for GraphiQL, and paste this into its Headers tab:',
+            `Open it in a browser for GraphiQL, and paste this into its Headers tab (or the token alone into ${new URL('/', url).href}, the live badges):`,
             '',
             `  { "Authorization": "Bearer ${token}" }`,
             '',
