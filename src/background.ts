@@ -1,4 +1,5 @@
 import type { Services } from './context.js';
+import { startExecutionReaper } from './executions/reaper.js';
 import { startNotificationWorker } from './notifications/worker.js';
 
 export interface BackgroundTask {
@@ -68,7 +69,7 @@ export function startLoop(
  * Everything that runs beside the API in the server process. Each domain adds
  * its starter here; a starter returns null when its setting turns it off.
  */
-const starters: ((services: Services) => BackgroundTask | null)[] = [startNotificationWorker];
+const starters: ((services: Services) => BackgroundTask | null)[] = [startNotificationWorker, startExecutionReaper];
 
 export function startBackgroundWork(services: Services): BackgroundTask[] {
   return starters.map((start) => start(services)).filter((task): task is BackgroundTask => task !== null);

@@ -89,7 +89,13 @@ describe('live queries over LISTEN/NOTIFY', () => {
     await until(() => a.values.length === 1);
     const before = a.values[0]!;
     const reconnectsBefore = await reconnects();
-    await sql`select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'opsgraph-listener' and datname = current_database()`;
+    // LISTEN starts with the first subscriber: wait until there is a listener to kill.
+    let killed = 0;
+    while (killed === 0) {
+      const rows = await sql`select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'opsgraph-listener' and datname = current_database()`;
+      killed = rows.length;
+      if (killed === 0) await new Promise((r) => setTimeout(r, 20));
+    }
     await sql`update scan_counters set count = count + 100 where scan_type = 'lunch'`;
     await until(() => a.values.at(-1) === before + 100, 10_000);
     expect(await reconnects()).toBeGreaterThan(reconnectsBefore);

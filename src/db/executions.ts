@@ -98,3 +98,34 @@ export async function countExecutions(sql: Sql, filter: ExecutionFilter): Promis
   const [row] = await sql<{ n: number }[]>`select count(*)::int as n from executions where ${matching(sql, filter)}`;
   return row!.n;
 }
+
+/**
+ * Fails up to `limit` executions still in flight `timeoutMs` after they were
+ * created, oldest first, each missing result counted as a failure. Rows another
+ * transaction holds (a result being reported, a kill, another reaper) are
+ * skipped, not waited for: they are looked at again next sweep. A row whose
+ * result committed first is re-checked after locking, so one that completed is
+ * never reaped. Returns the reaped ids.
+ */
+export async function reapOverdue(sql: Sql, opts: { timeoutMs: number; reason: string; limit: number }): Promise<string[]> {
+  const rows = await sql<{ id: string }[]>`
+    with overdue as (
+      select id from executions
+      where status in ('PENDING', 'RUNNING')
+        and created_at <= now() - ${opts.timeoutMs} * interval '1 millisecond'
+      order by created_at, id
+      limit ${opts.limit}
+      for update skip locked
+    ),
+    reaped as (
+      update executions e
+      set status = 'FAILED', finished_at = now(), finish_reason = ${opts.reason},
+          unreported_count = e.target_count - e.result_count,
+          failed_count = e.failed_count + (e.target_count - e.result_count)
+      from overdue
+      where e.id = overdue.id
+      returning e.id
+    )
+    select id::text from reaped order by id`;
+  return rows.map((row) => row.id);
+}

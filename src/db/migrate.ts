@@ -34,14 +34,15 @@ export class MigrationChangedError extends Error {}
  */
 export async function migrate(sql: Sql, dir = SQL_DIR): Promise<string[]> {
   const files = await readMigrations(dir);
-  await sql`
-    create table if not exists schema_migrations (
-      name        text primary key,
-      checksum    text not null,
-      applied_at  timestamptz not null default now()
-    )`.catch((error) => {
-    // Two instances racing on "if not exists" can still collide on the catalog.
-    if (error.code !== '23505' && error.code !== '42P07') throw error;
+  await sql.begin(async (tx) => {
+    // Under the lock too: two instances racing on "if not exists" still collide in the catalog.
+    await tx`select pg_advisory_xact_lock(${MIGRATION_LOCK})`;
+    await tx`
+      create table if not exists schema_migrations (
+        name        text primary key,
+        checksum    text not null,
+        applied_at  timestamptz not null default now()
+      )`;
   });
   const applied: string[] = [];
   for (const file of files) {

@@ -45,16 +45,18 @@ export async function startExecution(ctx: Context, input: { jobId: string; targe
 const FINISHED: ExecutionStatus[] = ['COMPLETED', 'FAILED'];
 
 /**
- * Where one more stored result takes an execution. The counts always mirror
- * the stored results; the status only moves while the execution is in flight,
- * so a late result (e.g. after a reaper failed the execution) never reopens it.
+ * Where one more stored result takes an execution. resultCount always mirrors
+ * the stored results. Everything else only moves while the execution is in
+ * flight, so a late result (e.g. after the reaper failed the execution) never
+ * reopens it, and a late failure is not counted twice: the reaper already
+ * counted that agent's missing result as a failure.
  */
 export function afterResult(execution: ExecutionRow, success: boolean, now = new Date()) {
   const resultCount = execution.resultCount + 1;
-  const failedCount = execution.failedCount + (success ? 0 : 1);
   if (FINISHED.includes(execution.status)) {
-    return { resultCount, failedCount, status: execution.status, finishedAt: execution.finishedAt };
+    return { resultCount, failedCount: execution.failedCount, status: execution.status, finishedAt: execution.finishedAt };
   }
+  const failedCount = execution.failedCount + (success ? 0 : 1);
   if (resultCount < execution.targetCount) return { resultCount, failedCount, status: 'RUNNING' as const, finishedAt: null };
   return { resultCount, failedCount, status: failedCount > 0 ? ('FAILED' as const) : ('COMPLETED' as const), finishedAt: now };
 }
