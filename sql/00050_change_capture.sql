@@ -17,13 +17,8 @@ create trigger scan_counters_changed
   after insert or update or delete or truncate on scan_counters
   for each statement execute function opsgraph_notify_change('scans');
 
-create trigger orchestrator_events_changed
-  after insert or update or delete or truncate on orchestrator_events
-  for each statement execute function opsgraph_notify_change('failures');
-
-create trigger orchestrator_emails_changed
-  after insert or update or delete or truncate on orchestrator_emails
-  for each statement execute function opsgraph_notify_change('failures');
+-- Failures: the bucket triggers of 00020_failure_buckets.sql notify 'failures'
+-- themselves, and only for statements that touch failed rows.
 
 create trigger notifications_changed
   after insert or update or delete or truncate on notifications

@@ -1,8 +1,12 @@
 import type { Sql } from './client.js';
-import type { KillSignalRow } from './kill-signal-feed.js';
 
-// The same row the kill-signal feed reads, so Subscription.killSignals can emit either.
-export type { KillSignalRow };
+export interface KillSignalRow {
+  id: string;
+  execId: string;
+  jobId: string;
+  requestedBy: string;
+  requestedAt: Date;
+}
 
 const columns = (sql: Sql) => sql`
   id::text, exec_id::text as "execId", job_id as "jobId", requested_by as "requestedBy", requested_at as "requestedAt"`;
@@ -22,7 +26,6 @@ export async function insertKillSignals(
 
 /**
  * Signals by their own ids and/or by the executions they target, oldest first.
- * For the event bus: a notification carries signal ids, a subscriber filters by execIds.
  */
 export async function loadKillSignals(
   sql: Sql,
@@ -35,4 +38,13 @@ export async function loadKillSignals(
     where (${ids}::bigint[] is null or id = any(${ids}::bigint[]))
       and (${execIds}::bigint[] is null or exec_id = any(${execIds}::bigint[]))
     order by id`;
+}
+
+/** Signals requested from `from` on (none when null), with the database clock at the time of reading. */
+export async function killSignalsSince(sql: Sql, from: Date | null): Promise<{ rows: KillSignalRow[]; now: Date }> {
+  const [clock] = await sql<{ now: Date }[]>`select now()`;
+  if (from === null) return { rows: [], now: clock!.now };
+  const rows = await sql<KillSignalRow[]>`
+    select ${columns(sql)} from kill_signals where requested_at >= ${from} order by id`;
+  return { rows, now: clock!.now };
 }

@@ -1,6 +1,6 @@
 import { Repeater } from 'graphql-yoga';
 import type { Sql } from '../db/client.js';
-import { killSignalsSince, type KillSignalRow } from '../db/kill-signal-feed.js';
+import { killSignalsSince, type KillSignalRow } from '../db/kill-signals.js';
 import type { Logger } from '../logger.js';
 import type { PgEventTarget } from './pg-event-target.js';
 

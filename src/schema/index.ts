@@ -1,4 +1,4 @@
-import { GraphQLSchema, lexicographicSortSchema } from 'graphql';
+import { lexicographicSortSchema } from 'graphql';
 import { builder } from './builder.js';
 import './scalars.js';
 import './viewer.js';
@@ -9,15 +9,8 @@ import './schedule.js';
 import './execution.js';
 import './kill.js';
 import './scan.js';
+import './failures.js';
+import './dashboard.js';
+import './subscriptions.js';
 
-// Root types that no domain has filled yet are left out: GraphQL rejects empty types.
-function withoutEmptyRoots(built: GraphQLSchema): GraphQLSchema {
-  const config = built.toConfig();
-  const empty = (type: typeof config.mutation) => (type && Object.keys(type.getFields()).length === 0 ? undefined : type);
-  const mutation = empty(config.mutation);
-  const subscription = empty(config.subscription);
-  const types = config.types.filter((t) => t !== config.mutation || mutation).filter((t) => t !== config.subscription || subscription);
-  return new GraphQLSchema({ ...config, mutation, subscription, types });
-}
-
-export const schema = lexicographicSortSchema(withoutEmptyRoots(builder.toSchema()));
+export const schema = lexicographicSortSchema(builder.toSchema());

@@ -1,0 +1,34 @@
+import { countFailures } from '../resolvers/failures.js';
+import { dashboard, DASHBOARD_WINDOW, type DashboardValue } from '../resolvers/live-badges.js';
+import { builder } from './builder.js';
+import { FailureCountRef, OrchestratorKind } from './failures.js';
+import { ScanStats } from './scan.js';
+
+export const DashboardRef = builder.objectRef<DashboardValue>('Dashboard').implement({
+  fields: (t) => ({
+    failureCount: t.field({
+      type: FailureCountRef,
+      args: {
+        since: t.arg.string({ required: true, defaultValue: DASHBOARD_WINDOW }),
+        kind: t.arg({ type: OrchestratorKind }),
+      },
+      // The default window comes with the dashboard; any other is counted on demand.
+      resolve: (parent, args, ctx) =>
+        args.since === DASHBOARD_WINDOW && !args.kind ? parent.failureCount : countFailures(ctx, args),
+    }),
+    deadLetterCount: t.exposeInt('deadLetterCount'),
+    failedNotificationCount: t.exposeInt('failedNotificationCount'),
+    jobsRunning: t.exposeInt('jobsRunning'),
+    jobsPending: t.exposeInt('jobsPending'),
+    scanStats: t.field({ type: ScanStats, resolve: (parent) => parent.scanStats }),
+  }),
+});
+
+builder.queryField('dashboard', (t) =>
+  t.field({
+    type: DashboardRef,
+    description: 'Every badge of the dashboard in one round trip. VIEWER.',
+    authScopes: { viewer: true },
+    resolve: (_root, _args, ctx) => dashboard(ctx),
+  }),
+);

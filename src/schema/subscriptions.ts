@@ -1,0 +1,86 @@
+import {
+  dashboardBadge,
+  deadLetterCountBadge,
+  failureCountBadge,
+  jobLiveCountsBadge,
+  scanStatsBadge,
+} from '../resolvers/live-badges.js';
+import { killSignalFeed } from '../resolvers/kill-signals.js';
+import { builder } from './builder.js';
+import { DashboardRef } from './dashboard.js';
+import { FailureCountRef, OrchestratorKind } from './failures.js';
+import { JobLiveCountsRef } from './job.js';
+import { KillSignalRef } from './kill.js';
+import { ScanStats } from './scan.js';
+
+// Each badge emits its current value at once, then each change, never the same
+// value twice in a row; subscribers with equal arguments share one computation.
+
+builder.subscriptionField('scanStats', (t) =>
+  t.field({
+    type: ScanStats,
+    description: 'VIEWER.',
+    authScopes: { viewer: true },
+    subscribe: (_root, _args, ctx) => ctx.live.subscribe(scanStatsBadge(ctx)),
+    resolve: (value) => value,
+  }),
+);
+
+builder.subscriptionField('failureCount', (t) =>
+  t.field({
+    type: FailureCountRef,
+    description:
+      'The live failure badge. Changes both when a failure is recorded and when an\n' +
+      'old failure leaves the sliding window. Same arguments and errors as the query. VIEWER.',
+    authScopes: { viewer: true },
+    args: {
+      since: t.arg.string({ required: true, defaultValue: '1h' }),
+      kind: t.arg({ type: OrchestratorKind }),
+    },
+    subscribe: (_root, args, ctx) => ctx.live.subscribe(failureCountBadge(ctx, args)),
+    resolve: (value) => value,
+  }),
+);
+
+builder.subscriptionField('deadLetterCount', (t) =>
+  t.int({
+    description: 'Number of DEAD notifications. VIEWER.',
+    authScopes: { viewer: true },
+    subscribe: (_root, _args, ctx) => ctx.live.subscribe(deadLetterCountBadge(ctx)),
+    resolve: (value) => value,
+  }),
+);
+
+builder.subscriptionField('jobLiveCounts', (t) =>
+  t.field({
+    type: JobLiveCountsRef,
+    description: 'Live counts of one job. VIEWER.',
+    authScopes: { viewer: true },
+    args: { jobId: t.arg.id({ required: true }) },
+    subscribe: (_root, args, ctx) => ctx.live.subscribe(jobLiveCountsBadge(ctx, String(args.jobId))),
+    resolve: (value) => value,
+  }),
+);
+
+builder.subscriptionField('dashboard', (t) =>
+  t.field({
+    type: DashboardRef,
+    description: 'All badges; failureCount inside it uses its default window. VIEWER.',
+    authScopes: { viewer: true },
+    subscribe: (_root, _args, ctx) => ctx.live.subscribe(dashboardBadge(ctx)),
+    resolve: (value) => value,
+  }),
+);
+
+builder.subscriptionField('killSignals', (t) =>
+  t.field({
+    type: KillSignalRef,
+    description:
+      'Kill signals for the given executions, or for all executions when execIds\n' +
+      'is omitted. Emits nothing at subscribe time, one event per signal. OPERATOR.',
+    authScopes: { operator: true },
+    args: { execIds: t.arg.idList() },
+    subscribe: (_root, args, ctx) => killSignalFeed(ctx, args.execIds?.map(String) ?? null),
+    resolve: (value) => value,
+  }),
+);
