@@ -3,17 +3,7 @@
 // Authorization header moved into the connection_init payload (a browser
 // WebSocket cannot send headers, and opsgraph reads the token from there).
 import { createClient } from '/assets/vendor/graphql-ws/client.js';
-
-/**
- * Whether GraphiQL is about to run a subscription. GraphiQL hands the fetcher
- * the parsed document; without it, a document that starts with `subscription`.
- */
-export function isSubscription(params, documentAST) {
-  if (!documentAST) return /^\s*subscription\b/.test(params.query.replace(/#[^\n]*/g, ''));
-  const operations = documentAST.definitions.filter((d) => d.kind === 'OperationDefinition');
-  const chosen = params.operationName ? operations.find((op) => op.name?.value === params.operationName) : operations[0];
-  return chosen?.operation === 'subscription';
-}
+import { operationType } from '/assets/operation-type.js';
 
 function header(headers, name) {
   const key = Object.keys(headers ?? {}).find((k) => k.toLowerCase() === name);
@@ -37,7 +27,7 @@ export function createFetcher(endpoint) {
 
   return (params, options) => {
     const headers = options?.headers ?? {};
-    if (isSubscription(params, options?.documentAST)) {
+    if (operationType(params.query, params.operationName) === 'subscription') {
       return wsClient(header(headers, 'authorization')).iterate(params);
     }
     return fetch(endpoint, {

@@ -14,7 +14,7 @@ describe('the dashboard page and its static files', () => {
   });
 
   it('serves its scripts and the browser build of graphql-ws as JavaScript', async () => {
-    for (const path of ['/assets/app.js', '/assets/graphiql-fetcher.js', '/assets/vendor/graphql-ws/client.js']) {
+    for (const path of ['/assets/app.js', '/assets/graphiql-fetcher.js', '/assets/operation-type.js', '/assets/vendor/graphql-ws/client.js']) {
       const response = await get(path);
       expect(response.status, path).toBe(200);
       expect(response.headers.get('content-type'), path).toBe('text/javascript; charset=utf-8');
