@@ -241,6 +241,8 @@ describe.skipIf(skip)('in Chromium', () => {
   it('says "disconnected, reconnecting" while the server restarts, then recovers', async () => {
     const page = await openSignedIn(await token('VIEWER'));
     await eventually(text(page, '#connection')).toBe('Live');
+    // 'Live' means connected; the badge's first value may still be on its way.
+    await eventually(text(page, '#failure-count')).toMatch(/^\d+$/);
     const before = Number(await text(page, '#failure-count')());
     const port = new URL(origin).port;
 
