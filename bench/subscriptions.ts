@@ -53,7 +53,8 @@ const rows: string[] = [];
 try {
   for (const shape of shapes) {
     const port = await freePort();
-    const server = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    const profile = process.env.SUBS_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.SUBS_CPU_PROF}`] : [];
+    const server = spawn(process.execPath, [...profile, '--import', 'tsx', 'src/main.ts'], {
       env: { ...process.env, DATABASE_URL: db.url, JWT_SECRET: SECRET, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', NOTIFICATION_WORKER: 'off', EXECUTION_REAPER: 'off' },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
@@ -63,7 +64,8 @@ try {
 
     const load = fork(new URL('./subscription-load.ts', import.meta.url).pathname, [], { execArgv: ['--import', 'tsx'] });
     const subscriptions = shape.connections * shape.per;
-    const ready = await request<{ ready: number; errors: number }>(load, { type: 'start', url: `ws://127.0.0.1:${port}/graphql`, token, ...shape }, 'ready');
+    const ready = await request<{ ready: number; errors: number; firstError: string | null }>(load, { type: 'start', url: `ws://127.0.0.1:${port}/graphql`, token, connections: shape.connections, perConnection: shape.per }, 'ready');
+    if (ready.errors > 0) console.log(`${shape.connections}×${shape.per}: ${ready.errors} subscriptions failed, first: ${ready.firstError}`);
     await sleep(1000);
     const before = procStats(server.pid!);
     const recomputesBefore = await recomputes(base);

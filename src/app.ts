@@ -17,6 +17,7 @@ import { KillFeed } from './live/kill-feed.js';
 import { LiveQueries } from './live/live-queries.js';
 import { PgEventTarget } from './live/pg-event-target.js';
 import { createLogger, type Logger } from './logger.js';
+import { registerPoolMetrics } from './metrics.js';
 import { schema } from './schema/index.js';
 import { UnauthenticatedError } from './errors.js';
 import { attachGraphqlWs } from './ws.js';
@@ -51,7 +52,10 @@ export async function buildApp(env: Record<string, string | undefined> = process
     embedded = await startEmbeddedPostgres(config.dataDir, log);
     databaseUrl = embedded.url;
   }
-  const sql = createSql(databaseUrl, config.databasePoolMax, hooks.onQuery);
+  const instance = randomUUID().slice(0, 8);
+  const applicationName = `opsgraph:${instance}`;
+  const sql = createSql(databaseUrl, config.databasePoolMax, hooks.onQuery, applicationName);
+  registerPoolMetrics(sql, applicationName);
   const applied = await migrate(sql);
   if (applied.length > 0) log.info({ applied }, 'applied migrations');
 
@@ -89,9 +93,14 @@ export async function buildApp(env: Record<string, string | undefined> = process
       if (caller.expiresAt !== null && caller.expiresAt <= Date.now()) {
         caller = { user: null, authError: new UnauthenticatedError('The token has expired'), expiresAt: null };
       }
+      const reqId = requestIdOf(request);
+      let child: Logger | undefined;
       return {
         ...services,
-        log: log.child({ reqId: requestIdOf(request) }),
+        // Most operations never log; a child logger per subscription would only cost memory.
+        get log() {
+          return (child ??= log.child({ reqId }));
+        },
         live,
         kills,
         user: caller.user,
@@ -125,7 +134,7 @@ export async function buildApp(env: Record<string, string | undefined> = process
       const { port } = server.address() as AddressInfo;
       const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
       const url = `http://${host}:${port}/graphql`;
-      log.info({ url, instance: randomUUID() }, 'opsgraph is listening');
+      log.info({ url, instance }, 'opsgraph is listening');
       if (devMode) {
         const token = await signToken(secret!, 'dev-superadmin', 'SUPERADMIN', 30 * 86_400);
         console.log(
