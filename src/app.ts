@@ -7,6 +7,7 @@ import { loadOrCreateDevSecret } from './auth/dev-secret.js';
 import { createVerifier, signToken } from './auth/tokens.js';
 import { startBackgroundWork, type BackgroundTask } from './background.js';
 import { loadConfig, type Config } from './config.js';
+import { renderGraphiQL } from './graphiql.js';
 import type { Context, Services } from './context.js';
 import { createSql, type Sql } from './db/client.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.js';
@@ -76,6 +77,7 @@ export async function buildApp(env: Record<string, string | undefined> = process
     graphqlEndpoint: '/graphql',
     landingPage: false,
     graphiql: config.graphiql ? { title: 'opsgraph', subscriptionsProtocol: 'WS' } : false,
+    renderGraphiQL,
     logging: {
       debug: (...args) => log.debug(args.map(String).join(' ')),
       info: (...args) => log.info(args.map(String).join(' ')),
@@ -139,7 +141,7 @@ export async function buildApp(env: Record<string, string | undefined> = process
           [
             '',
             `opsgraph is up at ${url} (dev mode: JWT_SECRET is not set, so a secret was generated in ${config.dataDir}).`,
-            'Open it in a browser for GraphiQL, and paste this into its Headers tab:',
+            `Open it in a browser for GraphiQL, and paste this into its Headers tab (or the token alone into ${new URL('/', url).href}, the live badges):`,
             '',
             `  { "Authorization": "Bearer ${token}" }`,
             '',
