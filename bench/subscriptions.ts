@@ -114,7 +114,7 @@ try {
 }
 
 console.log(`\nfailure badges: commit → last subscriber, ${CHANGES} changes ${GAP_MS} ms apart per shape`);
-console.log('| connections × subs | subscribed | p50 | p99 | changes not seen by all | count queries per change | server CPU (of one core) | RSS per 1 000 subs | RSS |');
+console.log('| connections × subs | subscribed | p50 | p99 | changes some subscriber never saw (coalesced into the next, or missed) | count queries per change | server CPU (of one core) | RSS per 1 000 subs | RSS |');
 console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const row of rows) console.log(row);
 console.log(`baseline (../shared/facts.md, bare graphql-ws executing once per subscriber, no database): p99 0.36 s at 10 000, 1.8–2.6 s at 50 000`);
