@@ -9,7 +9,7 @@ import { resolveCaller } from '../src/auth/context.js';
 import { hasRole } from '../src/auth/roles.js';
 import { createVerifier } from '../src/auth/tokens.js';
 import { createSql } from '../src/db/client.js';
-import { inFlightTotals, listJobs, liveCountsByJob } from '../src/db/jobs.js';
+import { inFlightTotals, listJobsWithLiveCounts } from '../src/db/jobs.js';
 import { countNotifications } from '../src/db/notifications.js';
 import { countFailuresSince } from '../src/db/orchestrator-events.js';
 import { readScanStats } from '../src/db/scans.js';
@@ -24,9 +24,7 @@ async function failureCount(since: string) {
 }
 
 async function jobs() {
-  const rows = await listJobs(sql);
-  const live = await liveCountsByJob(sql, rows.map((job) => job.id));
-  return rows.map((job) => ({ id: job.id, live: live.get(job.id) ?? { running: 0, pending: 0 } }));
+  return (await listJobsWithLiveCounts(sql)).map((job) => ({ id: job.id, live: job.live }));
 }
 
 async function dashboard() {

@@ -9,6 +9,8 @@ export interface Measurement extends LoadResult {
   target: string;
   /** The server process's CPU time over the measurement's wall time (1 = one core busy); null for pgbench. */
   serverCpu: number | null;
+  /** The server process's CPU time per request answered, in ms; null for pgbench. */
+  cpuMsPerRequest: number | null;
 }
 
 export interface RunInfo {
@@ -36,12 +38,15 @@ export function renderReport(info: RunInfo, measurements: Measurement[], queries
   const summary = (query: string, target: string) => {
     const runs = of(query, target);
     if (runs.length === 0) return null;
-    const cpu = runs.map((r) => r.serverCpu).filter((c): c is number => c !== null);
+    const known = (values: (number | null)[]) => values.filter((v): v is number => v !== null);
+    const cpu = known(runs.map((r) => r.serverCpu));
+    const cpuMs = known(runs.map((r) => r.cpuMsPerRequest));
     return {
       rps: median(runs.map((r) => r.rps)),
       p50: median(runs.map((r) => r.p50)),
       p99: median(runs.map((r) => r.p99)),
       cpu: cpu.length ? median(cpu) : null,
+      cpuMs: cpuMs.length ? median(cpuMs) : null,
     };
   };
   /** opsgraph ÷ peer: the ratio of the medians, then the lowest and highest of the per-round ratios. */
@@ -70,8 +75,14 @@ export function renderReport(info: RunInfo, measurements: Measurement[], queries
 
   const servers = targets.filter((t) => t !== 'pgbench');
   const cpuTable = markdownTable(
-    ['query', ...servers.map((t) => `${t} CPU`)],
-    queries.map((query) => [query, ...servers.map((t) => summary(query, t)?.cpu ?? null).map((c) => (c === null ? '–' : `${(c * 100).toFixed(0)} %`))]),
+    ['query', ...servers.map((t) => `${t}: CPU, ms per request`)],
+    queries.map((query) => [
+      query,
+      ...servers.map((t) => {
+        const s = summary(query, t);
+        return s?.cpu == null || s.cpuMs == null ? '–' : `${(s.cpu * 100).toFixed(0)} %, ${s.cpuMs.toFixed(3)}`;
+      }),
+    ]),
   );
 
   const d = info.dataset;
@@ -89,9 +100,9 @@ ${table}
 
 Ratios compare req/s: the ratio of the medians, and in brackets the lowest and highest ratio of a single round.
 
-Server process CPU during the load (100 % = one core):
+Server process CPU during the load (100 % = one core), and its CPU time per request answered: the cost of a request in the server, which the machine's other work disturbs less than req/s.
 
 ${cpuTable}
 `;
-  return { markdown, table };
+  return { markdown, table: `${table}\n\n${cpuTable}` };
 }

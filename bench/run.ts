@@ -98,7 +98,8 @@ async function ensurePostGraphileInstalled(): Promise<void> {
 
 async function startTargets(databaseUrl: string, token: string): Promise<Target[]> {
   const targets: Target[] = [];
-  const database = { DATABASE_URL: databaseUrl, JWT_SECRET: SECRET, DATABASE_POOL_MAX: String(POOL) };
+  // NODE_ENV=production as a deployment sets it (graphql-js skips its development-only checks then).
+  const database = { DATABASE_URL: databaseUrl, JWT_SECRET: SECRET, DATABASE_POOL_MAX: String(POOL), NODE_ENV: 'production' };
   if (TARGETS.includes('opsgraph')) {
     const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${here('./results/profiles')}`] : [];
     // opsgraph as deployed (default LOG_LEVEL info, to /dev/null here); background work off, so no row changes under the load.
@@ -115,7 +116,7 @@ async function startTargets(databaseUrl: string, token: string): Promise<Target[
         headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
         body: graphqlBody('{ __typename }'),
       }).then((r) => r.ok, () => false);
-    const server = await startProcess(node22, ['server.mjs'], { ...database, NODE_ENV: 'production' }, ready, here('./postgraphile'));
+    const server = await startProcess(node22, ['server.mjs'], database, ready, here('./postgraphile'));
     const url = `${server.base}/graphql`;
     targets.push(
       await httpTarget('PostGraphile', server, (s) => ({ url, method: 'POST', body: graphqlBody(s.postgraphile) }), (s, b) => s.postgraphileFigures(b.data), token),
@@ -132,10 +133,9 @@ async function startTargets(databaseUrl: string, token: string): Promise<Target[
     if (!binary) {
       console.log('pgbench not found (neither on PATH nor at /usr/lib/postgresql/15/bin): its column stays empty');
     } else {
-      const jobIds = Array.from({ length: JOBS }, (_, i) => `job-${String(i).padStart(4, '0')}`);
       targets.push({
         name: 'pgbench',
-        measure: (scenario, seconds) => pgbench(binary, databaseUrl, scenario.pgbench(jobIds), POOL, seconds),
+        measure: (scenario, seconds) => pgbench(binary, databaseUrl, scenario.pgbench(), POOL, seconds),
         figures: async () => null,
         stop: async () => {},
       });
@@ -218,12 +218,15 @@ try {
         const cpuBefore = target.pid ? cpuSeconds(target.pid) : null;
         const t0 = performance.now();
         const result = await target.measure(scenario, SECONDS);
-        const cpu = cpuBefore === null ? null : (cpuSeconds(target.pid!) - cpuBefore) / ((performance.now() - t0) / 1000);
+        const used = cpuBefore === null ? null : cpuSeconds(target.pid!) - cpuBefore;
         if (result.failures > 0) throw new Error(`${target.name} ${scenario.name}: ${result.failures} failed requests of ${result.requests}`);
-        measurements.push({ round, query: scenario.name, target: target.name, ...result, serverCpu: cpu });
+        const serverCpu = used === null ? null : used / ((performance.now() - t0) / 1000);
+        const cpuMsPerRequest = used === null ? null : (used * 1000) / result.requests;
+        measurements.push({ round, query: scenario.name, target: target.name, ...result, serverCpu, cpuMsPerRequest });
         console.log(
           `  round ${round}  ${scenario.name.padEnd(18)} ${target.name.padEnd(12)} ${result.rps.toFixed(0).padStart(6)} req/s  ` +
-            `p50 ${result.p50.toFixed(2)} ms  p99 ${result.p99.toFixed(2)} ms${cpu === null ? '' : `  server CPU ${(cpu * 100).toFixed(0)} %`}`,
+            `p50 ${result.p50} ms  p99 ${result.p99} ms` +
+            (used === null ? '' : `  server CPU ${(serverCpu! * 100).toFixed(0)} %, ${cpuMsPerRequest!.toFixed(3)} ms per request`),
         );
       }
     }

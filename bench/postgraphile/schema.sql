@@ -31,10 +31,10 @@ language sql stable as $$
   select coalesce(sum(count), 0)::int, max(updated_at) from public.scan_counters
 $$;
 
--- allJobLives { nodes { id running pending } }: every job with its in-flight
+-- allJobLives { nodes { jobId running pending } }: every job with its in-flight
 -- counts, through the partial index executions_in_flight_idx, in one query.
 create view bench_pg.job_live as
-  select j.id, coalesce(e.running, 0) as running, coalesce(e.pending, 0) as pending
+  select j.id as job_id, coalesce(e.running, 0) as running, coalesce(e.pending, 0) as pending
   from public.jobs j
   left join (
     select job_id,
