@@ -12,11 +12,11 @@ interface Start {
 }
 
 const BADGES = [
-  '{ failureCount(since: "1h") { count } }',
-  '{ failureCount(since: "15m") { count } }',
-  '{ failureCount(since: "24h") { count } }',
-  '{ failureCount(since: "7d") { count } }',
-  '{ failureCount(since: "1h", kind: TRAFFIC) { count } }',
+  'subscription { failureCount(since: "1h") { count } }',
+  'subscription { failureCount(since: "15m") { count } }',
+  'subscription { failureCount(since: "24h") { count } }',
+  'subscription { failureCount(since: "7d") { count } }',
+  'subscription { failureCount(since: "1h", kind: TRAFFIC) { count } }',
 ];
 
 // Per badge: the value first seen, and per later value the last arrival time and how many arrived.
@@ -24,6 +24,11 @@ const initial = new Map<string, number>(); // `${socket}:${sub}` → first count
 const arrivals = new Map<number, { last: number; n: number }>(); // change index → last arrival, count
 let ready = 0;
 let errors = 0;
+let firstError: string | null = null;
+const fail = (what: string) => {
+  errors++;
+  firstError ??= what;
+};
 const sockets: WebSocket[] = [];
 
 function open(start: Start, index: number): Promise<void> {
@@ -41,7 +46,7 @@ function open(start: Start, index: number): Promise<void> {
       } else if (message.type === 'next') {
         const count = message.payload?.data?.failureCount?.count;
         if (typeof count !== 'number') {
-          errors++;
+          fail(String(data));
           return;
         }
         const key = `${index}:${message.id}`;
@@ -57,11 +62,11 @@ function open(start: Start, index: number): Promise<void> {
         seen.n++;
         arrivals.set(change, seen);
       } else if (message.type === 'error') {
-        errors++;
+        fail(String(data));
       }
     });
-    ws.on('error', () => {
-      errors++;
+    ws.on('error', (error) => {
+      fail(String(error));
       resolve();
     });
   });
@@ -75,7 +80,7 @@ process.on('message', async (message: { type: string } & Partial<Start>) => {
       await Promise.all(Array.from({ length: Math.min(200, start.connections - i) }, (_, j) => open(start, i + j)));
     }
     while (ready + errors < start.connections * start.perConnection) await new Promise((r) => setTimeout(r, 50));
-    process.send!({ type: 'ready', ready, errors });
+    process.send!({ type: 'ready', ready, errors, firstError });
   } else if (message.type === 'report') {
     process.send!({ type: 'report', arrivals: [...arrivals.entries()], errors });
     arrivals.clear();

@@ -50,13 +50,15 @@ const token = await signToken(SECRET, 'bench-viewer', 'VIEWER', 86_400);
 const rows: string[] = [];
 try {
   for (const shape of shapes) {
-    const server = await startServerProcess(db.url, { LOG_LEVEL: 'warn', NOTIFICATION_WORKER: 'off', EXECUTION_REAPER: 'off' });
+    const profile = process.env.SUBS_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.SUBS_CPU_PROF}`] : [];
+    const server = await startServerProcess(db.url, { LOG_LEVEL: 'warn', NOTIFICATION_WORKER: 'off', EXECUTION_REAPER: 'off' }, profile);
     const { base } = server;
     const idle = procStats(server.process.pid!);
 
     const load = fork(new URL('./subscription-load.ts', import.meta.url).pathname, [], { execArgv: ['--import', 'tsx'] });
     const subscriptions = shape.connections * shape.per;
-    const ready = await request<{ ready: number; errors: number }>(load, { type: 'start', url: `${base.replace('http', 'ws')}/graphql`, token, ...shape }, 'ready');
+    const ready = await request<{ ready: number; errors: number; firstError: string | null }>(load, { type: 'start', url: `${base.replace('http', 'ws')}/graphql`, token, connections: shape.connections, perConnection: shape.per }, 'ready');
+    if (ready.errors > 0) console.log(`${shape.connections}×${shape.per}: ${ready.errors} subscriptions failed, first: ${ready.firstError}`);
     await sleep(1000);
     const before = procStats(server.process.pid!);
     const recomputesBefore = await recomputes(base);

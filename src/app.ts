@@ -7,6 +7,7 @@ import { loadOrCreateDevSecret } from './auth/dev-secret.js';
 import { createVerifier, signToken } from './auth/tokens.js';
 import { startBackgroundWork, type BackgroundTask } from './background.js';
 import { loadConfig, type Config } from './config.js';
+import { renderGraphiQL } from './graphiql.js';
 import type { Context, Services } from './context.js';
 import { createSql, type Sql } from './db/client.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.js';
@@ -16,6 +17,7 @@ import { KillFeed } from './live/kill-feed.js';
 import { LiveQueries } from './live/live-queries.js';
 import { PgEventTarget } from './live/pg-event-target.js';
 import { createLogger, type Logger } from './logger.js';
+import { registerPoolMetrics } from './metrics.js';
 import { schema } from './schema/index.js';
 import { UnauthenticatedError } from './errors.js';
 import { attachGraphqlWs } from './ws.js';
@@ -50,7 +52,10 @@ export async function buildApp(env: Record<string, string | undefined> = process
     embedded = await startEmbeddedPostgres(config.dataDir, log);
     databaseUrl = embedded.url;
   }
-  const sql = createSql(databaseUrl, config.databasePoolMax, hooks.onQuery);
+  const instance = randomUUID().slice(0, 8);
+  const applicationName = `opsgraph:${instance}`;
+  const sql = createSql(databaseUrl, config.databasePoolMax, hooks.onQuery, applicationName);
+  registerPoolMetrics(sql, applicationName);
   const applied = await migrate(sql);
   if (applied.length > 0) log.info({ applied }, 'applied migrations');
 
@@ -72,6 +77,7 @@ export async function buildApp(env: Record<string, string | undefined> = process
     graphqlEndpoint: '/graphql',
     landingPage: false,
     graphiql: config.graphiql ? { title: 'opsgraph', subscriptionsProtocol: 'WS' } : false,
+    renderGraphiQL,
     logging: {
       debug: (...args) => log.debug(args.map(String).join(' ')),
       info: (...args) => log.info(args.map(String).join(' ')),
@@ -87,9 +93,14 @@ export async function buildApp(env: Record<string, string | undefined> = process
       if (caller.expiresAt !== null && caller.expiresAt <= Date.now()) {
         caller = { user: null, authError: new UnauthenticatedError('The token has expired'), expiresAt: null };
       }
+      const reqId = requestIdOf(request);
+      let child: Logger | undefined;
       return {
         ...services,
-        log: log.child({ reqId: requestIdOf(request) }),
+        // Most operations never log; a child logger per subscription would only cost memory.
+        get log() {
+          return (child ??= log.child({ reqId }));
+        },
         live,
         kills,
         user: caller.user,
@@ -123,14 +134,14 @@ export async function buildApp(env: Record<string, string | undefined> = process
       const { port } = server.address() as AddressInfo;
       const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
       const url = `http://${host}:${port}/graphql`;
-      log.info({ url, instance: randomUUID() }, 'opsgraph is listening');
+      log.info({ url, instance }, 'opsgraph is listening');
       if (devMode) {
         const token = await signToken(secret!, 'dev-superadmin', 'SUPERADMIN', 30 * 86_400);
         console.log(
           [
             '',
             `opsgraph is up at ${url} (dev mode: JWT_SECRET is not set, so a secret was generated in ${config.dataDir}).`,
-            'Open it in a browser for GraphiQL, and paste this into its Headers tab:',
+            `Open it in a browser for GraphiQL, and paste this into its Headers tab (or the token alone into ${new URL('/', url).href}, the live badges):`,
             '',
             `  { "Authorization": "Bearer ${token}" }`,
             '',

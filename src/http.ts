@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Sql } from './db/client.js';
 import { migrationsApplied } from './db/migrate.js';
 import { registry } from './metrics.js';
+import { serveStatic } from './static.js';
 
 function send(res: ServerResponse, status: number, body: string, type = 'text/plain; charset=utf-8') {
   res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
@@ -22,7 +23,8 @@ async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 
 /**
  * What the server answers before GraphQL: liveness, readiness, Prometheus
- * metrics, and the body-size cap. Returns false when GraphQL should answer.
+ * metrics, the body-size cap, and the dashboard page with its static files.
+ * Returns false when GraphQL should answer.
  */
 export function createOpsRoutes(sql: Sql, maxBodyBytes: number) {
   let migrated = false;
@@ -55,6 +57,6 @@ export function createOpsRoutes(sql: Sql, maxBodyBytes: number) {
       send(res, 200, await registry.metrics(), registry.contentType);
       return true;
     }
-    return false;
+    return serveStatic(req, res);
   };
 }

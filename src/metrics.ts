@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Sql } from './db/client.js';
 
 /** One registry per process; each domain registers its own metrics on it. */
 export const registry = new Registry();
@@ -44,3 +45,24 @@ export const wsConnections = new Gauge({
   help: 'Open graphql-ws connections',
   registers: [registry],
 });
+
+/**
+ * This instance's pool as PostgreSQL sees it: connections by state. Read at
+ * scrape time from pg_stat_activity, by the pool's own application_name.
+ */
+export function registerPoolMetrics(sql: Sql, applicationName: string): void {
+  registry.removeSingleMetric('opsgraph_db_connections');
+  new Gauge({
+    name: 'opsgraph_db_connections',
+    help: 'Connections of this instance\'s pool, by state (active, idle, idle in transaction)',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      const rows = await sql<{ state: string; n: number }[]>`
+        select coalesce(state, 'unknown') as state, count(*)::int as n
+        from pg_stat_activity where application_name = ${applicationName} group by 1`.catch(() => []);
+      for (const row of rows) this.set({ state: row.state }, row.n);
+    },
+  });
+}

@@ -16,6 +16,15 @@ describe('query limits (graphql-armor defaults)', () => {
     expect(result.data?.__schema.queryType.name).toBe('Query');
   });
 
+  it('lets the contract\'s deepest operations through the default limits', async () => {
+    const deepest = [
+      '{ executions { edges { node { job { live { running } } } } } }',
+      '{ dashboard { scanStats { stats { scanType count } } failureCount(since: "7d") { count } } }',
+      '{ schedules { job { live { running pending } scriptStatus } } }',
+    ];
+    for (const query of deepest) expect((await t.gql(query, {}, 'VIEWER')).errors).toBeUndefined();
+  });
+
   it('refuses more than 15 aliases before anything reaches the database', async () => {
     expect((await t.gql(aliases(15), {}, 'VIEWER')).errors).toBeUndefined();
     statements = 0;

@@ -89,7 +89,8 @@ describe('live queries over LISTEN/NOTIFY', () => {
     await until(() => a.values.length === 1);
     const before = a.values[0]!;
     const reconnectsBefore = await reconnects();
-    // LISTEN starts with the first subscriber: wait until there is a listener to kill.
+    // LISTEN starts with the first subscriber: wait until it is in place, so that the kill interrupts it.
+    await events.listening('scans');
     let killed = 0;
     while (killed === 0) {
       const rows = await sql`select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'opsgraph-listener' and datname = current_database()`;

@@ -3,7 +3,8 @@ import postgres from 'postgres';
 export type Sql = postgres.Sql<{}>;
 
 /** The one postgres.js client of a process. bigint columns arrive as strings (ids) unless cast. */
-export function createSql(url: string, max: number, onQuery?: (query: string) => void): Sql {
+/** `name` is the application_name the pool's connections show in pg_stat_activity. */
+export function createSql(url: string, max: number, onQuery?: (query: string) => void, name = 'opsgraph'): Sql {
   return postgres(url, {
     debug: onQuery ? (_connection, query) => onQuery(query) : undefined,
     max,
@@ -11,6 +12,6 @@ export function createSql(url: string, max: number, onQuery?: (query: string) =>
     connect_timeout: 10,
     // Fail fast while the database is unreachable rather than queueing forever.
     idle_timeout: 60,
-    connection: { application_name: 'opsgraph' },
+    connection: { application_name: name },
   });
 }

@@ -147,6 +147,11 @@ export class PgEventTarget implements EventTarget {
     }
   }
 
+  /** Resolves once LISTEN for `topic` is in place (tests wait on it). */
+  async listening(topic: string): Promise<void> {
+    await this.unlistens.get(topic);
+  }
+
   /** Topics with at least one listener in this process. */
   topics(): string[] {
     return [...this.listeners.keys()];

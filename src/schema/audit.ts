@@ -4,6 +4,7 @@ import { builder } from './builder.js';
 import { connectionOf } from './page-info.js';
 
 const AuditEntry = builder.objectRef<AuditRow>('AuditEntry').implement({
+  authScopes: { admin: true },
   fields: (t) => ({
     id: t.exposeID('id'),
     actor: t.exposeString('actor'),

@@ -5,6 +5,7 @@ import { FailureCountRef, OrchestratorKind } from './failures.js';
 import { ScanStats } from './scan.js';
 
 export const DashboardRef = builder.objectRef<DashboardValue>('Dashboard').implement({
+  authScopes: { viewer: true },
   fields: (t) => ({
     failureCount: t.field({
       type: FailureCountRef,

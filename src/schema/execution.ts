@@ -10,6 +10,7 @@ const ExecutionStatusEnum = builder.enumType('ExecutionStatus', {
 });
 
 const ExecutionRef = builder.objectRef<ExecutionRow>('Execution').implement({
+  authScopes: { viewer: true },
   fields: (t) => ({
     id: t.exposeID('id'),
     jobId: t.exposeID('jobId'),

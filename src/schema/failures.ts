@@ -15,6 +15,7 @@ const RecordOrchestratorEventInput = builder.inputType('RecordOrchestratorEventI
 });
 
 const OrchestratorEventRef = builder.objectRef<OrchestratorEvent>('OrchestratorEvent').implement({
+  authScopes: { operator: true },
   fields: (t) => ({
     id: t.exposeID('id'),
     kind: t.expose('kind', { type: OrchestratorKind }),
@@ -25,6 +26,7 @@ const OrchestratorEventRef = builder.objectRef<OrchestratorEvent>('OrchestratorE
 });
 
 export const FailureCountRef = builder.objectRef<FailureCount>('FailureCount').implement({
+  authScopes: { viewer: true },
   fields: (t) => ({
     since: t.exposeString('since'),
     kind: t.expose('kind', { type: OrchestratorKind, nullable: true }),

@@ -14,6 +14,7 @@ import { builder } from './builder.js';
 export const ScriptStatusEnum = builder.enumType('ScriptStatus', { values: ['ACTIVE', 'REVOKED'] as const });
 
 export const JobLiveCountsRef = builder.objectRef<LiveCounts>('JobLiveCounts').implement({
+  authScopes: { viewer: true },
   fields: (t) => ({
     running: t.exposeInt('running', { description: 'Executions with at least one result and more to come.' }),
     pending: t.exposeInt('pending', { description: 'Executions published but with no result yet.' }),
@@ -21,6 +22,7 @@ export const JobLiveCountsRef = builder.objectRef<LiveCounts>('JobLiveCounts').i
 });
 
 export const JobRef = builder.objectRef<JobRow>('Job').implement({
+  authScopes: { viewer: true },
   fields: (t) => ({
     id: t.exposeID('id'),
     version: t.exposeString('version'),

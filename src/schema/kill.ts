@@ -3,6 +3,7 @@ import { killJob, type KillJobResult } from '../resolvers/executions.js';
 import { builder } from './builder.js';
 
 const KillJobResultRef = builder.objectRef<KillJobResult>('KillJobResult').implement({
+  authScopes: { operator: true },
   fields: (t) => ({
     jobId: t.exposeID('jobId'),
     execIds: t.exposeIDList('execIds', { description: 'The executions that were signalled.' }),
@@ -12,6 +13,7 @@ const KillJobResultRef = builder.objectRef<KillJobResult>('KillJobResult').imple
 
 /** One signal as agents receive it; Subscription.killSignals (the event bus) emits these rows. */
 export const KillSignalRef = builder.objectRef<KillSignalRow>('KillSignal').implement({
+  authScopes: { operator: true },
   fields: (t) => ({
     execId: t.exposeID('execId'),
     jobId: t.exposeID('jobId'),

@@ -32,6 +32,7 @@ const SendNotificationInput = builder.inputType('SendNotificationInput', {
 });
 
 const Notification = builder.objectRef<NotificationRow>('Notification').implement({
+  authScopes: { viewer: true },
   fields: (t) => ({
     id: t.exposeID('id'),
     // Only rows of these two channels reach the API (see src/db/notifications.ts).

@@ -3,6 +3,7 @@ import type { Page } from '../resolvers/pagination.js';
 import { builder } from './builder.js';
 
 export const PageInfo = builder.objectRef<Page<unknown>['pageInfo']>('PageInfo').implement({
+  authScopes: { viewer: true },
   fields: (t) => ({
     hasNextPage: t.exposeBoolean('hasNextPage'),
     endCursor: t.exposeString('endCursor', { nullable: true }),
@@ -13,12 +14,14 @@ export const PageInfo = builder.objectRef<Page<unknown>['pageInfo']>('PageInfo')
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function connectionOf<T extends { id: string }>(name: string, node: ObjectRef<any, T>) {
   const Edge = builder.objectRef<Page<T>['edges'][number]>(`${name}Edge`).implement({
+    authScopes: { viewer: true },
     fields: (t) => ({
       cursor: t.exposeString('cursor'),
       node: t.field({ type: node, resolve: (edge) => edge.node as never }),
     }),
   });
   return builder.objectRef<Page<T>>(`${name}Connection`).implement({
+    authScopes: { viewer: true },
     fields: (t) => ({
       totalCount: t.exposeInt('totalCount'),
       edges: t.field({ type: [Edge], resolve: (page) => page.edges }),

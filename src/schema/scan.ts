@@ -11,6 +11,7 @@ const RecordScanInput = builder.inputType('RecordScanInput', {
 });
 
 const Scan = builder.objectRef<ScanRow>('Scan').implement({
+  authScopes: { operator: true },
   fields: (t) => ({
     id: t.exposeID('id'),
     scanType: t.exposeString('scanType'),
@@ -21,6 +22,7 @@ const Scan = builder.objectRef<ScanRow>('Scan').implement({
 });
 
 const ScanStat = builder.objectRef<ScanCount>('ScanStat').implement({
+  authScopes: { viewer: true },
   fields: (t) => ({
     scanType: t.exposeString('scanType'),
     count: t.exposeInt('count'),
@@ -28,6 +30,7 @@ const ScanStat = builder.objectRef<ScanCount>('ScanStat').implement({
 });
 
 export const ScanStats = builder.objectRef<ScanStatsRow>('ScanStats').implement({
+  authScopes: { viewer: true },
   fields: (t) => ({
     stats: t.expose('stats', { type: [ScanStat], description: 'Sorted by scanType; types with count 0 are left out.' }),
     total: t.exposeInt('total'),

@@ -4,6 +4,7 @@ import { builder } from './builder.js';
 import { JobRef } from './job.js';
 
 const ScheduleRef = builder.objectRef<ScheduleRow>('Schedule').implement({
+  authScopes: { viewer: true },
   fields: (t) => ({
     id: t.exposeID('id'),
     jobId: t.exposeID('jobId'),

@@ -5,6 +5,7 @@ import { builder } from './builder.js';
 export const RoleEnum = builder.enumType('Role', { values: ROLES });
 
 const Viewer = builder.objectRef<AuthUser>('Viewer').implement({
+  authScopes: { public: true },
   fields: (t) => ({
     id: t.exposeID('sub'),
     roles: t.field({ type: [RoleEnum], resolve: (user) => user.roles }),

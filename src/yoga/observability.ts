@@ -48,10 +48,11 @@ export function observabilityPlugin(log: Logger): Plugin<Context> {
           const seconds = (performance.now() - started) / 1000;
           requestDuration.observe({ operation: op.name, type: op.type }, seconds);
           const codes = countErrors(result.errors);
-          (args.contextValue as Context).log.info(
-            { operation: op.name, type: op.type, ms: Math.round(seconds * 1000 * 10) / 10, errors: codes.length ? codes : undefined },
-            'graphql operation',
-          );
+          const ctx = args.contextValue as Context;
+          const line = { operation: op.name, type: op.type, ms: Math.round(seconds * 1000 * 10) / 10, errors: codes.length ? codes : undefined };
+          ctx.log.info(line, 'graphql operation');
+          // Every mutation changes guarded state: one audit line each, with who asked and how it ended.
+          if (op.type === 'mutation') ctx.log.info({ ...line, audit: true, actor: ctx.user?.sub ?? null }, 'audit');
         },
       };
     },
