@@ -146,12 +146,18 @@ export async function startProcess(
 /**
  * The real server, `node --import tsx src/main.ts`, as its own process on
  * `databaseUrl` with the bench secret. `nodeOptions` go before the script
- * (e.g. --cpu-prof).
+ * (e.g. --cpu-prof); `checkout` is the directory of another copy of opsgraph
+ * to run instead of this one.
  */
-export function startServerProcess(databaseUrl: string, env: Record<string, string> = {}, nodeOptions: string[] = []): Promise<ServerProcess> {
+export function startServerProcess(
+  databaseUrl: string,
+  env: Record<string, string> = {},
+  nodeOptions: string[] = [],
+  checkout = new URL('..', import.meta.url).pathname,
+): Promise<ServerProcess> {
   return startProcess(
     process.execPath,
-    [...nodeOptions, '--import', 'tsx', new URL('../src/main.ts', import.meta.url).pathname],
+    [...nodeOptions, '--import', 'tsx', path.join(checkout, 'src/main.ts')],
     { DATABASE_URL: databaseUrl, JWT_SECRET: SECRET, HOST: '127.0.0.1', ...env },
     answersOk('/readyz'),
   );

@@ -23,6 +23,8 @@ export interface RunInfo {
   connections: number;
   rounds: number;
   pool: number;
+  /** BENCH_BEFORE: another checkout of opsgraph measured beside this one. */
+  before: string | null;
   machine: { cpu: string; memoryGb: number; node: string; postgraphileNode: string | null; postgres: string; loadAverageAtStart: string };
 }
 
@@ -59,15 +61,15 @@ export function renderReport(info: RunInfo, measurements: Measurement[], queries
     return `${(ours.rps / theirs.rps).toFixed(2)}×${range}`;
   };
 
-  const header = ['query', ...targets.map((t) => `${t} req/s (p50 / p99 ms)`), 'opsgraph ÷ PostGraphile', 'opsgraph ÷ bare'];
+  const peers = ['opsgraph before', 'PostGraphile', 'bare'].filter((peer) => targets.includes(peer));
+  const header = ['query', ...targets.map((t) => `${t} req/s (p50 / p99 ms)`), ...peers.map((peer) => `opsgraph ÷ ${peer}`)];
   const rows = queries.map((query) => [
     query,
     ...targets.map((target) => {
       const s = summary(query, target);
       return s ? `${s.rps.toFixed(0)} (${fixed(s.p50)} / ${fixed(s.p99)})` : '–';
     }),
-    ratio(query, 'PostGraphile'),
-    ratio(query, 'bare'),
+    ...peers.map((peer) => ratio(query, peer)),
   ]);
   const markdownTable = (head: string[], body: string[][]) =>
     [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`, ...body.map((row) => `| ${row.join(' | ')} |`)].join('\n');
@@ -94,7 +96,7 @@ Written by \`npm run bench\`; every figure below comes from the one run describe
 - run: ${info.date}, commit ${info.commit}
 - BENCH_SCALE=${info.scale}: ${d.events.toLocaleString('en')} orchestrator events, ${d.scans.toLocaleString('en')} scans, ${d.jobs.toLocaleString('en')} jobs with ${d.executions.toLocaleString('en')} executions, ${d.notifications.toLocaleString('en')} notifications (loaded in ${info.loadSeconds.toFixed(0)} s)
 - load: autocannon in its own process, ${info.connections} connections × ${info.seconds} s per query and target, ${info.rounds} round${info.rounds > 1 ? 's' : ''} (targets take turns, the order rotating each round); figures are medians over the rounds. Every server has a pool of ${info.pool} connections; pgbench runs ${info.pool} clients
-- machine: ${m.cpu}, ${m.memoryGb} GB, shared with other work (load average at start ${m.loadAverageAtStart}); ${m.postgres}; opsgraph and the bare handler on Node ${m.node}, PostGraphile on Node ${m.postgraphileNode ?? '(not run)'}
+${info.before ? `- opsgraph before: the opsgraph checked out in ${info.before} (BENCH_BEFORE), under the same load\n` : ''}- machine: ${m.cpu}, ${m.memoryGb} GB, shared with other work (load average at start ${m.loadAverageAtStart}); ${m.postgres}; opsgraph and the bare handler on Node ${m.node}, PostGraphile on Node ${m.postgraphileNode ?? '(not run)'}
 
 ${table}
 

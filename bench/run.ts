@@ -10,6 +10,7 @@
 //   BENCH_PROFILE=1           start opsgraph with --cpu-prof (profiles in bench/results/profiles)
 //   BENCH_REPORT=latest.md    the markdown file written in bench/results
 //   BENCH_DATABASE_URL        a PostgreSQL server to use instead of the embedded one
+//   BENCH_BEFORE=<dir>        also run the opsgraph checked out in <dir> ("opsgraph before"), to measure a change
 import { execFile, fork, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -34,7 +35,7 @@ const WARMUP_SECONDS = Math.min(3, SECONDS);
 /** Every target's database pool, and pgbench's client count: the same connections to PostgreSQL for all. */
 const POOL = 10;
 const only = (name: string) => process.env[name]?.split(',').map((s) => s.trim());
-const TARGETS = only('BENCH_TARGETS') ?? ['opsgraph', 'PostGraphile', 'bare', 'pgbench'];
+const TARGETS = only('BENCH_TARGETS') ?? ['opsgraph', 'opsgraph before', 'PostGraphile', 'bare', 'pgbench'];
 const QUERIES = only('BENCH_QUERIES');
 const scenarios = SCENARIOS.filter((s) => !QUERIES || QUERIES.includes(s.name));
 
@@ -106,6 +107,12 @@ async function startTargets(databaseUrl: string, token: string): Promise<Target[
     const server = await startServerProcess(databaseUrl, { ...database, NOTIFICATION_WORKER: 'off', EXECUTION_REAPER: 'off' }, profile);
     const url = `${server.base}/graphql`;
     targets.push(await httpTarget('opsgraph', server, (s) => ({ url, method: 'POST', body: graphqlBody(s.opsgraph) }), (s, b) => s.figures(b.data), token));
+  }
+  const before = process.env.BENCH_BEFORE;
+  if (before && TARGETS.includes('opsgraph before')) {
+    const server = await startServerProcess(databaseUrl, { ...database, NOTIFICATION_WORKER: 'off', EXECUTION_REAPER: 'off' }, [], before);
+    const url = `${server.base}/graphql`;
+    targets.push(await httpTarget('opsgraph before', server, (s) => ({ url, method: 'POST', body: graphqlBody(s.opsgraph) }), (s, b) => s.figures(b.data), token));
   }
   if (TARGETS.includes('PostGraphile')) {
     await ensurePostGraphileInstalled();
@@ -187,6 +194,7 @@ try {
     connections: CONNECTIONS,
     rounds: ROUNDS,
     pool: POOL,
+    before: process.env.BENCH_BEFORE ?? null,
     machine: await machine(db.sql),
   };
 
