@@ -24,7 +24,7 @@ async function failureCount(since: string) {
 }
 
 async function jobs() {
-  return (await listJobsWithLiveCounts(sql)).map((job) => ({ id: job.id, live: job.live }));
+  return (await listJobsWithLiveCounts(sql)).map((job) => ({ id: job.id, live: { running: job.running, pending: job.pending } }));
 }
 
 async function dashboard() {

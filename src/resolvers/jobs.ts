@@ -62,9 +62,13 @@ export function jobById(ctx: Context, id: string): Promise<JobRow | null> {
 
 const NOTHING_IN_FLIGHT: LiveCounts = { running: 0, pending: 0 };
 
-/** Job.live: read with the job where it was (Query.jobs), else every job of the operation in one aggregate. */
+/**
+ * Job.live: where the counts were read with the job (Query.jobs), the job row
+ * itself answers them, with no promise and no object per job; else every job
+ * of the operation in one aggregate.
+ */
 export function liveCounts(ctx: Context, job: JobRow): LiveCounts | Promise<LiveCounts> {
-  if (job.live) return job.live;
+  if (job.running !== undefined && job.pending !== undefined) return job as LiveCounts;
   const byJob = loader(ctx, 'jobs.live', () => new DataLoader<string, LiveCounts>(async (ids) => {
     const counts = await jobs.liveCountsByJob(ctx.sql, ids);
     return ids.map((id) => counts.get(id) ?? NOTHING_IN_FLIGHT);
