@@ -3,11 +3,11 @@
 // count in SQL, each beside the bare count(*) over the partial indexes; then
 // single-row insert throughput with and without the bucket triggers.
 import postgres from 'postgres';
+import { loadEvents } from './dataset.js';
 import { benchDatabase, ms, percentile, ratio, startServer, throughput } from './lib.js';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
 const EVENTS = Math.round(10_000_000 * SCALE);
-const CHUNK = 1_000_000;
 const WINDOWS = ['15m', '1h', '24h', '7d'] as const;
 const SAMPLES = 500;
 const WRITE_MS = 5_000;
@@ -18,19 +18,7 @@ const { sql } = db;
 
 console.log(`loading ${EVENTS.toLocaleString()} events (10 % failed, over 8 days, a third of them e-mails) through the triggers…`);
 let started = performance.now();
-for (let from = 1; from <= EVENTS; from += CHUNK) {
-  const to = Math.min(EVENTS, from + CHUNK - 1);
-  // Row g occurred g/EVENTS of 8 days ago; every third row is an e-mail.
-  await sql`
-    insert into orchestrator_events (kind, success, occurred_at)
-    select case when g % 2 = 0 then 'TRAFFIC' else 'FILE' end, random() >= 0.1, now() - (g::float8 / ${EVENTS}) * interval '8 days'
-    from generate_series(${from}::int, ${to}::int) g where g % 3 <> 0`;
-  await sql`
-    insert into orchestrator_emails (success, occurred_at)
-    select random() >= 0.1, now() - (g::float8 / ${EVENTS}) * interval '8 days'
-    from generate_series(${from}::int, ${to}::int) g where g % 3 = 0`;
-}
-await sql`vacuum analyze orchestrator_events, orchestrator_emails, orchestrator_failure_minutes, orchestrator_failure_hours`;
+await loadEvents(sql, EVENTS);
 const [sizes] = await sql`
   select (select count(*) from orchestrator_events where not success) + (select count(*) from orchestrator_emails where not success) as failed,
          (select count(*) from orchestrator_failure_minutes) as minute_rows, (select count(*) from orchestrator_failure_hours) as hour_rows`;

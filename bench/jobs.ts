@@ -4,11 +4,11 @@
 //   BENCH_SCALE=0.1 npx tsx bench/jobs.ts   the executions scaled down (the 1 000 jobs stay)
 import type { Sql } from '../src/db/client.js';
 import { liveCountsByJob } from '../src/db/jobs.js';
+import { JOBS, loadJobs } from './dataset.js';
 import { benchDatabase, latency, ms, ratio, startServer } from './lib.js';
 
 const scale = Number(process.env.BENCH_SCALE ?? 1);
 if (!(scale > 0 && scale <= 1)) throw new Error('BENCH_SCALE must be a fraction in (0, 1]');
-const JOBS = 1000;
 const EXECUTIONS = Math.round(1_000_000 * scale);
 const SAMPLES = 500;
 const QUERY = `{ jobs { id live { running pending } } }`;
@@ -16,20 +16,7 @@ const QUERY = `{ jobs { id live { running pending } } }`;
 const db = await benchDatabase('jobs');
 try {
   const loading = performance.now();
-  await db.sql`
-    insert into jobs (id, version)
-    select 'job-' || lpad(i::text, 4, '0'), '1' from generate_series(0, ${JOBS - 1}) as i`;
-  // 1 % in flight (half RUNNING, half PENDING), spread at random over the jobs; the rest finished.
-  await db.sql`
-    insert into executions (job_id, version, initiated_by, target_count, result_count, status, created_at, finished_at)
-    select 'job-' || lpad(floor(random() * ${JOBS})::int::text, 4, '0'), '1', 'bench', 10,
-           case when i % 100 = 0 then 0 else 10 end,
-           case when i % 200 = 0 then 'RUNNING' when i % 100 = 0 then 'PENDING'
-                when i % 10 = 0 then 'FAILED' else 'COMPLETED' end,
-           now() - make_interval(secs => i), case when i % 100 = 0 then null else now() end
-    from generate_series(1, ${EXECUTIONS}) as i`;
-  await db.sql`vacuum analyze jobs`;
-  await db.sql`vacuum analyze executions`;
+  await loadJobs(db.sql, EXECUTIONS);
   const { inFlight } = (await db.sql<{ inFlight: number }[]>`
     select count(*)::int as "inFlight" from executions where status in ('PENDING', 'RUNNING')`)[0]!;
   console.log(`loaded ${JOBS} jobs and ${EXECUTIONS} executions (${inFlight} in flight) in ${ms(performance.now() - loading)} (BENCH_SCALE=${scale})`);

@@ -1,5 +1,6 @@
 // Shared plumbing for the bench/ scripts: a throwaway database, the real
 // server on it, and latency statistics. Figures are printed, never asserted.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,11 +8,18 @@ import postgres from 'postgres';
 import { buildApp, type App } from '../src/app.js';
 import type { Role } from '../src/auth/roles.js';
 import { signToken } from '../src/auth/tokens.js';
-import { startEmbeddedPostgres } from '../src/db/embedded.js';
+import { freePort, startEmbeddedPostgres } from '../src/db/embedded.js';
 import { migrate } from '../src/db/migrate.js';
 import { createLogger } from '../src/logger.js';
 
-const SECRET = 'opsgraph-bench-secret-0123456789abcdef';
+export const SECRET = 'opsgraph-bench-secret-0123456789abcdef';
+
+/** BENCH_SCALE, a fraction in (0, 1] of each dataset's full size; default 1. */
+export function benchScale(): number {
+  const scale = Number(process.env.BENCH_SCALE ?? 1);
+  if (!(scale > 0 && scale <= 1)) throw new Error('BENCH_SCALE must be a fraction in (0, 1]');
+  return scale;
+}
 
 export interface BenchDatabase {
   url: string;
@@ -93,6 +101,66 @@ export async function startServer(databaseUrl: string, env: Record<string, strin
       return body.data;
     },
   };
+}
+
+export interface ServerProcess {
+  process: ChildProcess;
+  /** http://127.0.0.1:<port> */
+  base: string;
+  /** SIGTERM, then waits for the exit (a --cpu-prof profile is written then). */
+  stop(): Promise<void>;
+}
+
+/** A readiness check: GET `path` answers 2xx. */
+export const answersOk = (path: string) => (base: string) => fetch(`${base}${path}`).then((r) => r.ok, () => false);
+
+/**
+ * Starts a server as its own process on a free port (given as PORT) and waits
+ * until `isReady(base)`; stdout is dropped, stderr shown.
+ */
+export async function startProcess(
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+  isReady: (base: string) => Promise<boolean>,
+  cwd?: string,
+): Promise<ServerProcess> {
+  const port = await freePort();
+  const child = spawn(command, args, { cwd, env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const base = `http://127.0.0.1:${port}`;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  while (!(await isReady(base))) {
+    if (child.exitCode !== null) throw new Error(`${[command, ...args].join(' ')} exited with ${child.exitCode} before it was ready`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    process: child,
+    base,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/**
+ * The real server, `node --import tsx src/main.ts`, as its own process on
+ * `databaseUrl` with the bench secret. `nodeOptions` go before the script
+ * (e.g. --cpu-prof); `checkout` is the directory of another copy of opsgraph
+ * to run instead of this one.
+ */
+export function startServerProcess(
+  databaseUrl: string,
+  env: Record<string, string> = {},
+  nodeOptions: string[] = [],
+  checkout = new URL('..', import.meta.url).pathname,
+): Promise<ServerProcess> {
+  return startProcess(
+    process.execPath,
+    [...nodeOptions, '--import', 'tsx', path.join(checkout, 'src/main.ts')],
+    { DATABASE_URL: databaseUrl, JWT_SECRET: SECRET, HOST: '127.0.0.1', ...env },
+    answersOk('/readyz'),
+  );
 }
 
 export function percentile(samples: number[], p: number): number {

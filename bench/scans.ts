@@ -6,13 +6,13 @@ import autocannonUntyped from 'autocannon';
 import type { Sql } from '../src/db/client.js';
 import { insertScanAndBump } from '../src/db/scans.js';
 import { COUNTER_SLOTS } from '../src/resolvers/scans.js';
+import { loadScans, SCAN_TYPES } from './dataset.js';
 import { benchDatabase, latency, ms, percentile, ratio, startServer, throughput } from './lib.js';
 
 const autocannon = autocannonUntyped as (options: Record<string, unknown>) => Promise<{ requests: { total: number }; non2xx: number; errors: number }>;
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
 const SCANS = Math.round(2_000_000 * SCALE);
-const TYPES = 20;
 const RUN_MS = 5_000;
 const WRITERS = [1, 8, 64];
 
@@ -47,11 +47,7 @@ for (const workers of [8, 64]) {
 
 // 2. The 2M-scan table, loaded in SQL, then the cache rebuilt by the real mutation.
 await sql`truncate scans, scan_counters`;
-await sql`
-  insert into scans (scan_type, subject_id, scanned_by, created_at)
-  select 'type_' || lpad((g % ${TYPES})::text, 2, '0'), 'badge-' || (g % 5000), 'loader', now() - (g || ' seconds')::interval
-  from generate_series(1, ${SCANS}) g`;
-await sql`vacuum analyze scans`;
+await loadScans(db.sql, SCANS);
 
 console.log(`\nrebalanceScanStats at ${SCANS} scans (GraphQL over HTTP), vs the bare GROUP BY it runs`);
 const groupBy = await latency(5, () => sql`select scan_type, count(*) from scans group by scan_type`, 1);
@@ -110,11 +106,11 @@ for (const workers of WRITERS) {
 // 4. Reads: the cache with every type spread over every slot (zero rows change no sum).
 await sql`
   insert into scan_counters (scan_type, slot, count)
-  select 'type_' || lpad(t::text, 2, '0'), s, 0 from generate_series(0, ${TYPES - 1}) t, generate_series(0, ${COUNTER_SLOTS - 1}) s
+  select 'type_' || lpad(t::text, 2, '0'), s, 0 from generate_series(0, ${SCAN_TYPES - 1}) t, generate_series(0, ${COUNTER_SLOTS - 1}) s
   on conflict do nothing`;
 await sql`vacuum analyze scan_counters`;
 const scans = await countScans();
-console.log(`\nscanStats with ${scans} scans, ${TYPES} types × ${COUNTER_SLOTS} slots (1000 calls, sequential)`);
+console.log(`\nscanStats with ${scans} scans, ${SCAN_TYPES} types × ${COUNTER_SLOTS} slots (1000 calls, sequential)`);
 const viaGraphql = await latency(1000, () => server.gql(STATS, {}, 'VIEWER'));
 const cacheSql = await latency(1000, () => sql`select scan_type, sum(count), max(updated_at) from scan_counters group by scan_type`);
 const echo = await latency(1000, () => server.gql('{ me { id } }', {}, 'VIEWER'));

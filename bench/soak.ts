@@ -2,20 +2,16 @@
 // SOAK_DURATION (default 10m) while 200 subscribers stay connected. Prints the
 // error rate, p99 latency, and the server's RSS at the start and at the end.
 //   npx tsx bench/soak.ts            SOAK_DURATION=1m npx tsx bench/soak.ts
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { signToken } from '../src/auth/tokens.js';
-import { freePort } from '../src/db/embedded.js';
 import { parseDuration } from '../src/duration.js';
-import { benchDatabase, percentile } from './lib.js';
+import { benchDatabase, percentile, SECRET, startServerProcess } from './lib.js';
 
-const SECRET = 'opsgraph-bench-secret-0123456789abcdef';
 const DURATION_MS = parseDuration(process.env.SOAK_DURATION ?? '10m')!;
 const SUBSCRIBERS = 200;
 const WORKERS = 8;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const rssOf = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
 
 const OPERATIONS: { query: string; variables?: () => Record<string, unknown> }[] = [
@@ -30,14 +26,9 @@ const OPERATIONS: { query: string; variables?: () => Record<string, unknown> }[]
 ];
 
 const db = await benchDatabase('soak');
-const port = await freePort();
-const server = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-  env: { ...process.env, DATABASE_URL: db.url, JWT_SECRET: SECRET, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
-  stdio: ['ignore', 'ignore', 'inherit'],
-});
-const url = `http://127.0.0.1:${port}/graphql`;
+const server = await startServerProcess(db.url, { LOG_LEVEL: 'warn' });
+const url = `${server.base}/graphql`;
 try {
-  while (!(await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false))) await sleep(100);
   const token = await signToken(SECRET, 'soak', 'SUPERADMIN', 86_400);
   const post = async (query: string, variables?: Record<string, unknown>) => {
     const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) });
@@ -64,7 +55,7 @@ try {
   }, 10_000);
   // "Start" is after a warm-up (JIT, pools, caches), so growth means a leak, not start-up.
   let rssStart = 0;
-  const warmup = setTimeout(() => (rssStart = rssOf(server.pid!)), Math.min(30_000, DURATION_MS / 5));
+  const warmup = setTimeout(() => (rssStart = rssOf(server.process.pid!)), Math.min(30_000, DURATION_MS / 5));
   await Promise.all(
     Array.from({ length: WORKERS }, async (_, worker) => {
       for (let i = worker; Date.now() < deadline; i++) {
@@ -80,7 +71,7 @@ try {
   clearInterval(sampler);
   clearTimeout(warmup);
   windows.push(current);
-  const rssEnd = rssOf(server.pid!);
+  const rssEnd = rssOf(server.process.pid!);
   const all = windows.flatMap((w) => w.latencies);
   const requests = windows.reduce((n, w) => n + w.requests, 0);
   const errors = windows.reduce((n, w) => n + w.errors, 0);
@@ -92,7 +83,6 @@ try {
   console.log(`  server RSS after warm-up ${(rssStart / 1e6).toFixed(0)} MB  end ${(rssEnd / 1e6).toFixed(0)} MB  growth ${(((rssEnd - rssStart) / rssStart) * 100).toFixed(1)} %`);
   for (const client of clients) await client.dispose();
 } finally {
-  server.kill('SIGTERM');
-  await new Promise((r) => server.once('exit', r));
+  await server.stop();
   await db.close();
 }

@@ -5,13 +5,11 @@
 //
 //   npx tsx bench/subscriptions.ts                  # shapes 1000x1, 10000x1, 2000x5, 10000x5
 //   SUBS_SHAPES=500x1,1000x5 npx tsx bench/subscriptions.ts
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { freePort } from '../src/db/embedded.js';
 import { signToken } from '../src/auth/tokens.js';
-import { benchDatabase, percentile } from './lib.js';
+import { benchDatabase, percentile, SECRET, startServerProcess } from './lib.js';
 
-const SECRET = 'opsgraph-bench-secret-0123456789abcdef';
 const CHANGES = Number(process.env.SUBS_CHANGES ?? 20);
 const GAP_MS = Number(process.env.SUBS_GAP_MS ?? 500);
 const shapes = (process.env.SUBS_SHAPES ?? '1000x1,10000x1,2000x5,10000x5').split(',').map((s) => {
@@ -52,22 +50,17 @@ const token = await signToken(SECRET, 'bench-viewer', 'VIEWER', 86_400);
 const rows: string[] = [];
 try {
   for (const shape of shapes) {
-    const port = await freePort();
     const profile = process.env.SUBS_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.SUBS_CPU_PROF}`] : [];
-    const server = spawn(process.execPath, [...profile, '--import', 'tsx', 'src/main.ts'], {
-      env: { ...process.env, DATABASE_URL: db.url, JWT_SECRET: SECRET, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', NOTIFICATION_WORKER: 'off', EXECUTION_REAPER: 'off' },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    const base = `http://127.0.0.1:${port}`;
-    while (!(await fetch(`${base}/readyz`).then((r) => r.ok, () => false))) await sleep(100);
-    const idle = procStats(server.pid!);
+    const server = await startServerProcess(db.url, { LOG_LEVEL: 'warn', NOTIFICATION_WORKER: 'off', EXECUTION_REAPER: 'off' }, profile);
+    const { base } = server;
+    const idle = procStats(server.process.pid!);
 
     const load = fork(new URL('./subscription-load.ts', import.meta.url).pathname, [], { execArgv: ['--import', 'tsx'] });
     const subscriptions = shape.connections * shape.per;
-    const ready = await request<{ ready: number; errors: number; firstError: string | null }>(load, { type: 'start', url: `ws://127.0.0.1:${port}/graphql`, token, connections: shape.connections, perConnection: shape.per }, 'ready');
+    const ready = await request<{ ready: number; errors: number; firstError: string | null }>(load, { type: 'start', url: `${base.replace('http', 'ws')}/graphql`, token, connections: shape.connections, perConnection: shape.per }, 'ready');
     if (ready.errors > 0) console.log(`${shape.connections}×${shape.per}: ${ready.errors} subscriptions failed, first: ${ready.firstError}`);
     await sleep(1000);
-    const before = procStats(server.pid!);
+    const before = procStats(server.process.pid!);
     const recomputesBefore = await recomputes(base);
     const started = Date.now();
 
@@ -78,7 +71,7 @@ try {
       await sleep(GAP_MS);
     }
     await sleep(2000);
-    const after = procStats(server.pid!);
+    const after = procStats(server.process.pid!);
     const recomputesAfter = await recomputes(base);
     const report = await request<{ arrivals: [number, { last: number; n: number }][]; errors: number }>(load, { type: 'report' }, 'report');
 
@@ -106,8 +99,7 @@ try {
     rows.push(`| ${row} |`);
     console.log(row);
     load.send({ type: 'stop' });
-    server.kill('SIGTERM');
-    await new Promise((r) => server.once('exit', r));
+    await server.stop();
   }
 } finally {
   await db.close();

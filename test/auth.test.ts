@@ -46,6 +46,14 @@ describe('authentication', () => {
     });
   }
 
+  it('refuses a token once it has expired, though the same token was accepted before', async () => {
+    const exp = Math.floor(Date.now() / 1000) + 2;
+    const tokenText = await sign({ roles: ['viewer'] }, TEST_SECRET, exp);
+    expect((await t.gql(ME, {}, { token: tokenText })).data?.me).toEqual({ id: 'alice', roles: ['VIEWER'] });
+    await new Promise((resolve) => setTimeout(resolve, exp * 1000 - Date.now() + 50));
+    expect(codes(await t.gql(ME, {}, { token: tokenText }))).toEqual(['UNAUTHENTICATED']);
+  });
+
   it('refuses a header that is not a bearer token', async () => {
     const res = await t.app.yoga.fetch('http://localhost/graphql', {
       method: 'POST',

@@ -291,6 +291,19 @@ describe('query plans', () => {
     expect(await plan(`select id from notifications where status = 'DEAD' and ${visible} and id < 40000 order by id desc limit 51`)).toMatch(/notifications_api_status_id_idx/);
     expect(await plan(`select id from notifications where status = 'SENT' and ${visible} and id < 40000 order by id desc limit 51`)).not.toMatch(/Seq Scan/);
     expect(await plan(`select count(*) from notifications where status = 'FAILED' and ${visible}`)).toMatch(/notifications_api_status_id_idx|notifications_retry_due_idx/);
+    // The dashboard's failed badge never visits the heap per FAILED row to read its channel, whichever
+    // index the planner takes: the retry index carries the channel too (sql/00100). Shown with the other one gone.
+    const rollback = new Error('rollback');
+    await t.sql
+      .begin(async (tx) => {
+        await tx`drop index notifications_api_status_id_idx`;
+        const lines = (await tx.unsafe(`explain select count(*) from notifications where status = 'FAILED' and ${visible}`)).map((r: any) => r['QUERY PLAN']);
+        expect(lines.join('\n')).toMatch(/Index Only Scan using notifications_retry_due_idx/);
+        throw rollback;
+      })
+      .catch((error) => {
+        if (error !== rollback) throw error;
+      });
     expect(await plan(`select id from notifications where status = 'PENDING' and (claimed_until is null or claimed_until < now()) order by id limit 16 for update skip locked`)).toMatch(/notifications_pending_idx/);
     expect(await plan(`select id from notifications where status = 'FAILED' and next_retry_at <= now() and (claimed_until is null or claimed_until < now()) order by next_retry_at limit 16 for update skip locked`)).toMatch(/notifications_retry_due_idx/);
   });

@@ -32,7 +32,7 @@ export function createVerifier(settings: TokenSettings): VerifyToken {
     throw new Error('No JWT_SECRET or JWT_JWKS_URL configured');
   }
 
-  return async (token) => {
+  const check: VerifyToken = async (token) => {
     let payload;
     try {
       ({ payload } = await verify(token));
@@ -45,6 +45,31 @@ export function createVerifier(settings: TokenSettings): VerifyToken {
       throw new UnauthenticatedError('The token must carry a sub and a roles array of viewer, operator, admin or superadmin');
     }
     return { sub: payload.sub, roles, expiresAt: typeof payload.exp === 'number' ? payload.exp * 1000 : null };
+  };
+  // A JWKS may drop a key at any time, so only tokens signed with the fixed secret are remembered.
+  return settings.jwksUrl ? check : rememberVerified(check);
+}
+
+const REMEMBERED_TOKENS = 1000;
+
+/**
+ * Remembers the last REMEMBERED_TOKENS tokens that verified, until they
+ * expire. A dashboard sends the same token with every request, and checking
+ * its HMAC through WebCrypto was about a tenth of a small query's CPU time
+ * (bench/run.ts). An expired token is checked afresh, so it fails exactly as
+ * before; a token that fails is never remembered.
+ */
+function rememberVerified(check: VerifyToken): VerifyToken {
+  const verified = new Map<string, Awaited<ReturnType<VerifyToken>>>();
+  return async (token) => {
+    const known = verified.get(token);
+    if (known && (known.expiresAt === null || known.expiresAt > Date.now())) return known;
+    verified.delete(token);
+    const result = await check(token);
+    // Oldest first: a Map iterates in insertion order.
+    if (verified.size >= REMEMBERED_TOKENS) verified.delete(verified.keys().next().value!);
+    verified.set(token, result);
+    return result;
   };
 }
 

@@ -7,6 +7,9 @@ export interface JobRow {
   inventory: boolean;
   createdAt: Date;
   updatedAt: Date;
+  /** In-flight counts, where the statement that read the job computed them too. */
+  running?: number;
+  pending?: number;
 }
 
 export interface LiveCounts {
@@ -28,11 +31,25 @@ export async function upsertJob(
   return row!;
 }
 
-// Byte order, so the listing is the same on every server whatever its locale.
-export async function listJobs(sql: Sql): Promise<JobRow[]> {
-  return sql<JobRow[]>`
-    select id, version, description, inventory, created_at as "createdAt", updated_at as "updatedAt"
-    from jobs order by id collate "C"`;
+/**
+ * The whole catalog with each job's in-flight counts in the same rows, in one
+ * statement: the aggregate of liveCountsByJob, joined. Byte order, so the
+ * listing is the same on every server whatever its locale.
+ */
+export async function listJobsWithLiveCounts(sql: Sql): Promise<(JobRow & LiveCounts)[]> {
+  return sql<(JobRow & LiveCounts)[]>`
+    select j.id, j.version, j.description, j.inventory, j.created_at as "createdAt", j.updated_at as "updatedAt",
+           coalesce(e.running, 0) as running, coalesce(e.pending, 0) as pending
+    from jobs j
+    left join (
+      select job_id,
+             count(*) filter (where status = 'RUNNING')::int as running,
+             count(*) filter (where status = 'PENDING')::int as pending
+      from executions
+      where status in ('PENDING', 'RUNNING')
+      group by job_id
+    ) e on e.job_id = j.id
+    order by j.id collate "C"`;
 }
 
 export async function jobsByIds(sql: Sql, ids: readonly string[]): Promise<JobRow[]> {

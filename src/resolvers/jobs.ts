@@ -44,8 +44,9 @@ export async function upsertJob(
   });
 }
 
+/** The catalog, each job with its live counts: one statement, and Job.live then resolves without a promise per job. */
 export function listJobs({ sql }: Services): Promise<JobRow[]> {
-  return jobs.listJobs(sql);
+  return jobs.listJobsWithLiveCounts(sql);
 }
 
 /** Loads through the per-operation batch, so schedules and executions share one query for their jobs. */
@@ -61,13 +62,18 @@ export function jobById(ctx: Context, id: string): Promise<JobRow | null> {
 
 const NOTHING_IN_FLIGHT: LiveCounts = { running: 0, pending: 0 };
 
-/** Job.live: every job of the operation in one aggregate. */
-export function liveCounts(ctx: Context, jobId: string): Promise<LiveCounts> {
+/**
+ * Job.live: where the counts were read with the job (Query.jobs), the job row
+ * itself answers them, with no promise and no object per job; else every job
+ * of the operation in one aggregate.
+ */
+export function liveCounts(ctx: Context, job: JobRow): LiveCounts | Promise<LiveCounts> {
+  if (job.running !== undefined && job.pending !== undefined) return job as LiveCounts;
   const byJob = loader(ctx, 'jobs.live', () => new DataLoader<string, LiveCounts>(async (ids) => {
     const counts = await jobs.liveCountsByJob(ctx.sql, ids);
     return ids.map((id) => counts.get(id) ?? NOTHING_IN_FLIGHT);
   }));
-  return byJob.load(jobId);
+  return byJob.load(job.id);
 }
 
 /** The live counts of one job, outside any operation (subscriptions). */

@@ -31,7 +31,7 @@ export const JobRef = builder.objectRef<JobRow>('Job').implement({
     live: t.field({
       type: JobLiveCountsRef,
       description: 'In-flight executions of this job; loaded for a whole list in one query.',
-      resolve: (job, _args, ctx) => liveCounts(ctx, job.id),
+      resolve: (job, _args, ctx) => liveCounts(ctx, job),
     }),
     scriptStatus: t.field({ type: ScriptStatusEnum, resolve: (job, _args, ctx) => scriptStatusOfJob(ctx, job.id) }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
