@@ -16,6 +16,7 @@ import { createOpsRoutes } from './http.js';
 import { KillFeed } from './live/kill-feed.js';
 import { LiveQueries } from './live/live-queries.js';
 import { PgEventTarget } from './live/pg-event-target.js';
+import { scanCountersVersion } from './db/scans.js';
 import { createLogger, type Logger } from './logger.js';
 import { registerPoolMetrics } from './metrics.js';
 import { schema } from './schema/index.js';
@@ -68,6 +69,8 @@ export async function buildApp(env: Record<string, string | undefined> = process
     log,
     heartbeatMs: config.live.heartbeatMs,
     heartbeatTimeoutMs: config.live.heartbeatTimeoutMs,
+    probes: { scans: scanCountersVersion },
+    probeMs: config.live.coalesceMs,
   });
   const live = new LiveQueries(events, config.live.coalesceMs, log);
   const kills = new KillFeed(events, sql, log);

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import net from 'node:net';
 import { LiveQueries } from '../src/live/live-queries.js';
 import { listenReconnects } from '../src/metrics.js';
+import { scanCountersVersion } from '../src/db/scans.js';
 import { PgEventTarget } from '../src/live/pg-event-target.js';
 import { createLogger } from '../src/logger.js';
 import { createTestDatabase } from './helpers.js';
@@ -17,10 +18,10 @@ let computes = 0;
 const total = () => ({
   badge: 'total',
   key: 'total',
-  topics: ['scans'],
+  topics: ['executions'],
   compute: async () => {
     computes++;
-    const [row] = await sql<{ n: number }[]>`select coalesce(sum(count), 0)::int as n from scan_counters`;
+    const [row] = await sql<{ n: number }[]>`select coalesce(sum(target_count), 0)::int as n from executions`;
     return row!.n;
   },
 });
@@ -61,10 +62,10 @@ describe('live queries over LISTEN/NOTIFY', () => {
     const a = collect(live.subscribe(total()));
     await until(() => a.values.length === 1);
     expect(a.values).toEqual([0]);
-    await sql`insert into scan_counters (scan_type, count) values ('lunch', 5)`;
+    await sql`insert into executions (job_id, version, initiated_by, target_count) values ('lunch', '1', 'test', 5)`;
     await until(() => a.values.length === 2);
-    await sql`update scan_counters set count = count where scan_type = 'lunch'`; // fires, changes nothing
-    await sql`update scan_counters set count = 7 where scan_type = 'lunch'`;
+    await sql`update executions set target_count = target_count where job_id = 'lunch'`; // fires, changes nothing
+    await sql`update executions set target_count = 7 where job_id = 'lunch'`;
     await until(() => a.values.length === 3);
     expect(a.values).toEqual([0, 5, 7]);
     await a.stop();
@@ -75,7 +76,7 @@ describe('live queries over LISTEN/NOTIFY', () => {
     await until(() => subscribers.every((s) => s.values.length === 1));
     expect(live.size()).toBe(1);
     computes = 0;
-    for (let i = 0; i < 30; i++) await sql`update scan_counters set count = count + 1 where scan_type = 'lunch'`;
+    for (let i = 0; i < 30; i++) await sql`update executions set target_count = target_count + 1 where job_id = 'lunch'`;
     await until(() => subscribers.every((s) => s.values.at(-1) === 37));
     await new Promise((r) => setTimeout(r, 200));
     // 30 commits in a burst, 200 subscribers: a handful of computations, not 30 × 200.
@@ -90,17 +91,41 @@ describe('live queries over LISTEN/NOTIFY', () => {
     const before = a.values[0]!;
     const reconnectsBefore = await reconnects();
     // LISTEN starts with the first subscriber: wait until it is in place, so that the kill interrupts it.
-    await events.listening('scans');
+    await events.listening('executions');
     let killed = 0;
     while (killed === 0) {
       const rows = await sql`select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'opsgraph-listener' and datname = current_database()`;
       killed = rows.length;
       if (killed === 0) await new Promise((r) => setTimeout(r, 20));
     }
-    await sql`update scan_counters set count = count + 100 where scan_type = 'lunch'`;
+    await sql`update executions set target_count = target_count + 100 where job_id = 'lunch'`;
     await until(() => a.values.at(-1) === before + 100, 10_000);
     expect(await reconnects()).toBeGreaterThan(reconnectsBefore);
     await a.stop();
+  });
+
+  it('watches a probed topic by polling a digest, with no NOTIFY at all', async () => {
+    const probed = new PgEventTarget({ url: db.url, log, heartbeatMs: 10_000, heartbeatTimeoutMs: 5_000, probes: { scans: scanCountersVersion }, probeMs: 30 });
+    const probedLive = new LiveQueries(probed, 20, log);
+    try {
+      const a = collect(
+        probedLive.subscribe({
+          badge: 'scans',
+          key: 'scans',
+          topics: ['scans'],
+          compute: async () => (await sql<{ n: number }[]>`select coalesce(sum(count), 0)::int as n from scan_counters`)[0]!.n,
+        }),
+      );
+      await until(() => a.values.length === 1);
+      await sql`insert into scan_counters (scan_type, slot, count) values ('lunch', 0, 4)`;
+      await until(() => a.values.length === 2);
+      await sql`update scan_counters set count = 9 where scan_type = 'lunch'`;
+      await until(() => a.values.length === 3);
+      expect(a.values).toEqual([0, 4, 9]);
+      await a.stop();
+    } finally {
+      await probed.close();
+    }
   });
 
   it('notices a LISTEN connection that went silent, through its heartbeat, and listens again', async () => {
@@ -130,7 +155,7 @@ describe('live queries over LISTEN/NOTIFY', () => {
       // The connections in place go silent; new ones will flow.
       const frozenSockets = sockets.splice(0);
       for (const socket of frozenSockets) frozen.add(socket);
-      await sql`update scan_counters set count = count + 1000 where scan_type = 'lunch'`;
+      await sql`update executions set target_count = target_count + 1000 where job_id = 'lunch'`;
       await until(() => a.values.at(-1) === before + 1000, 5000);
       expect(await reconnects()).toBeGreaterThan(reconnectsBefore);
       await a.stop();

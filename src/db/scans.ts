@@ -94,3 +94,14 @@ export async function replaceScanCounters(tx: Sql, counts: ScanCount[]): Promise
     insert into scan_counters (scan_type, count)
     select * from unnest(${counts.map((c) => c.scanType)}::text[], ${counts.map((c) => c.count)}::bigint[])`;
 }
+
+/**
+ * A digest of the whole counter cache (a few rows per type), for the live
+ * scanStats probe: it changes whenever any counter does, whoever wrote it.
+ */
+export async function scanCountersVersion(sql: { unsafe: (query: string) => Promise<unknown[]> }): Promise<string> {
+  const [row] = (await sql.unsafe(
+    `select md5(coalesce(string_agg(scan_type || ':' || slot || ':' || count, ',' order by scan_type, slot), '')) as v from scan_counters`,
+  )) as { v: string }[];
+  return row!.v;
+}

@@ -15,6 +15,14 @@ export interface PgEventTargetOptions {
   log: Logger;
   heartbeatMs: number;
   heartbeatTimeoutMs: number;
+  /**
+   * Topics watched by probing instead of NOTIFY: a cheap query whose answer
+   * changes whenever the topic's data does, run every `probeMs` while the topic
+   * has listeners. For hot write paths, where a NOTIFY per transaction would
+   * serialise commits.
+   */
+  probes?: Record<string, (sql: postgres.Sql) => Promise<string>>;
+  probeMs?: number;
 }
 
 /**
@@ -30,6 +38,7 @@ export interface PgEventTargetOptions {
 export class PgEventTarget implements EventTarget {
   private readonly listeners = new Map<string, Set<Listener>>();
   private readonly unlistens = new Map<string, Promise<() => Promise<void>>>();
+  private readonly probeTimers = new Map<string, NodeJS.Timeout>();
   private client: postgres.Sql;
   private readonly heartbeatChannel = `opsgraph_heartbeat_${randomUUID().replaceAll('-', '')}`;
   private heartbeatTimer: NodeJS.Timeout | null = null;
@@ -56,7 +65,8 @@ export class PgEventTarget implements EventTarget {
     if (!set) {
       set = new Set();
       this.listeners.set(topic, set);
-      this.unlistens.set(topic, this.listen(topic));
+      if (this.options.probes?.[topic]) this.startProbe(topic, this.options.probes[topic]!);
+      else this.unlistens.set(topic, this.listen(topic));
     }
     set.add(fn);
   }
@@ -67,6 +77,8 @@ export class PgEventTarget implements EventTarget {
     set.delete(listener as Listener);
     if (set.size === 0) {
       this.listeners.delete(topic);
+      clearInterval(this.probeTimers.get(topic));
+      this.probeTimers.delete(topic);
       const unlisten = this.unlistens.get(topic);
       this.unlistens.delete(topic);
       void unlisten?.then((stop) => stop()).catch(() => {});
@@ -95,6 +107,26 @@ export class PgEventTarget implements EventTarget {
       },
     );
     return unlisten;
+  }
+
+  private startProbe(topic: string, probe: (sql: postgres.Sql) => Promise<string>): void {
+    let last: string | null = null;
+    let running = false;
+    const run = async () => {
+      if (running) return;
+      running = true;
+      try {
+        const answer = await probe(this.client);
+        if (last !== null && answer !== last) this.emit(topic, false);
+        last = answer;
+      } catch (error) {
+        this.options.log.debug({ err: error, topic }, 'probe failed');
+      } finally {
+        running = false;
+      }
+    };
+    void run();
+    this.probeTimers.set(topic, setInterval(() => void run(), this.options.probeMs ?? 100));
   }
 
   private emit(topic: string, reconnected: boolean): void {
@@ -142,7 +174,7 @@ export class PgEventTarget implements EventTarget {
     void old.end({ timeout: 0 }).catch(() => {});
     listenReconnects.inc();
     for (const topic of this.listeners.keys()) {
-      this.unlistens.set(topic, this.listen(topic));
+      if (!this.probeTimers.has(topic)) this.unlistens.set(topic, this.listen(topic));
       this.emit(topic, true);
     }
   }
@@ -159,6 +191,7 @@ export class PgEventTarget implements EventTarget {
 
   async close(): Promise<void> {
     this.closed = true;
+    for (const timer of this.probeTimers.values()) clearInterval(timer);
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     if (this.heartbeatDeadline) clearTimeout(this.heartbeatDeadline);
     await this.client.end({ timeout: 1 });
