@@ -12,7 +12,7 @@ import type { Context } from '../context.js';
 import { nextMessagePrefix, type FrameWriter } from '../live/frame-writer.js';
 import { LiveStream } from '../live/live-queries.js';
 import type { Logger } from '../logger.js';
-import { liveSubscriptions } from '../metrics.js';
+import { liveGroups, liveSubscriptions } from '../metrics.js';
 
 /** What graphql-ws puts in the context of a subscription: where its `next` messages go. */
 export interface LiveSocket {
@@ -129,6 +129,7 @@ export class LiveFanout {
     if (!group) {
       const created = new Group(args, this.mask);
       this.groups.set(key, created);
+      liveGroups.inc();
       created.unlisten = stream.listen((value) => created.publish(value));
       group = created;
     }
@@ -150,6 +151,7 @@ export class LiveFanout {
         if (joined.sinks.size === 0) {
           joined.unlisten();
           this.groups.delete(key);
+          liveGroups.dec();
         }
         finish({ done: true, value: undefined });
       }
