@@ -14,7 +14,7 @@ import { LiveStream } from '../live/live-queries.js';
 import type { Logger } from '../logger.js';
 import { liveGroups, liveSubscriptions } from '../metrics.js';
 
-/** What graphql-ws puts in the context of a subscription: where its `next` messages go. */
+/** Where a graphql-ws subscription's `next` messages go. */
 export interface LiveSocket {
   writer: FrameWriter;
   /** The subscription's id on its connection. */
@@ -57,6 +57,7 @@ class Group {
   }
 
   private deliver(result: ExecutionResult): void {
+    // The payload and the `}` that closes the message each sink's prefix opened.
     const body = Buffer.from(`${JSON.stringify(this.mask(result))}}`);
     if (this.body?.equals(body)) return;
     this.body = body;
