@@ -1,8 +1,8 @@
-// Live failure badges at scale: a server process, a separate load process
-// holding N graphql-ws connections × k subscriptions, and changes at a steady
-// rate. For each shape it prints the commit-to-last-push latency, the count
+// Live failure badges at scale: a server process, separate load processes
+// (SUBS_LOAD_PROCESSES, 2) holding N graphql-ws connections × k subscriptions
+// between them, and changes at a steady rate. For each shape it prints the commit-to-last-push latency, the count
 // queries per change, and the server's CPU and RSS per 1 000 subscriptions,
-// for opsgraph and, in the same run and under the same load process, for two
+// for opsgraph and, in the same run and under the same load, for two
 // baselines with no database (bench/subscription-baseline.ts): a bare
 // graphql-ws server executing once per subscriber, and the write floor
 // (one serialisation, one write per socket, no GraphQL).
@@ -16,6 +16,9 @@ import { signToken } from '../src/auth/tokens.js';
 import { answersOk, benchDatabase, percentile, SECRET, startProcess, startServerProcess, type ServerProcess } from './lib.js';
 
 const CHANGES = Number(process.env.SUBS_CHANGES ?? 20);
+// Reading 50 000 messages costs a client about as much CPU as writing them costs the
+// server; split over two processes the load generator uses both cores while it waits.
+const LOAD_PROCESSES = Number(process.env.SUBS_LOAD_PROCESSES ?? 2);
 const GAP_MS = Number(process.env.SUBS_GAP_MS ?? 500);
 const TARGET_P99_MS = 250;
 const parseShapes = (list: string) =>
@@ -93,15 +96,20 @@ const opsgraph: Target = {
 async function measure(target: Target, shape: { connections: number; per: number }): Promise<Row> {
   const server = await target.start();
   const idle = procStats(server.process.pid!);
-  const load = fork(new URL('./subscription-load.ts', import.meta.url).pathname, [], { execArgv: ['--import', 'tsx'] });
+  const loads = Array.from({ length: LOAD_PROCESSES }, () =>
+    fork(new URL('./subscription-load.ts', import.meta.url).pathname, [], { execArgv: ['--import', 'tsx'] }),
+  );
   const subscriptions = shape.connections * shape.per;
   const label = `${shape.connections}×${shape.per}`;
   try {
-    const ready = await request<{ ready: number; errors: number; firstError: string | null }>(
-      load,
-      { type: 'start', url: `${server.base.replace('http', 'ws')}/graphql`, token, connections: shape.connections, perConnection: shape.per },
-      'ready',
+    const readies = await Promise.all(
+      loads.map((load, i) => {
+        const connections = Math.floor(shape.connections / loads.length) + (i < shape.connections % loads.length ? 1 : 0);
+        const start = { type: 'start', url: `${server.base.replace('http', 'ws')}/graphql`, token, connections, perConnection: shape.per };
+        return request<{ ready: number; errors: number; firstError: string | null }>(load, start, 'ready');
+      }),
     );
+    const ready = { ready: readies.reduce((n, r) => n + r.ready, 0), errors: readies.reduce((n, r) => n + r.errors, 0), firstError: readies.find((r) => r.firstError)?.firstError };
     if (ready.errors > 0) console.log(`${target.name} ${label}: ${ready.errors} subscriptions failed, first: ${ready.firstError}`);
     await sleep(1000);
     const before = procStats(server.process.pid!);
@@ -116,9 +124,12 @@ async function measure(target: Target, shape: { connections: number; per: number
     await sleep(2000);
     const after = procStats(server.process.pid!);
     const recomputesAfter = (await target.recomputes?.(server)) ?? 0;
-    const report = await request<{ arrivals: [number, { last: number; n: number }][] }>(load, { type: 'report' }, 'report');
-
-    const arrivals = new Map(report.arrivals);
+    const reports = await Promise.all(loads.map((load) => request<{ arrivals: [number, { last: number; n: number }][] }>(load, { type: 'report' }, 'report')));
+    const arrivals = new Map<number, { last: number; n: number }>();
+    for (const [change, seen] of reports.flatMap((r) => r.arrivals)) {
+      const sum = arrivals.get(change) ?? { last: 0, n: 0 };
+      arrivals.set(change, { last: Math.max(sum.last, seen.last), n: sum.n + seen.n });
+    }
     const latencies: number[] = [];
     let incomplete = 0;
     for (let i = 1; i <= CHANGES; i++) {
@@ -144,7 +155,7 @@ async function measure(target: Target, shape: { connections: number; per: number
     console.log(cells.join(' | '));
     return { target: target.name, shape: label, subscriptions, p50, p99, cells };
   } finally {
-    load.send({ type: 'stop' });
+    for (const load of loads) load.send({ type: 'stop' });
     await server.stop();
   }
 }
@@ -162,7 +173,7 @@ try {
   await db.close();
 }
 
-console.log(`\nfailure badges: commit → last subscriber, ${CHANGES} changes ${GAP_MS} ms apart per shape and target`);
+console.log(`\nfailure badges: commit → last subscriber, ${CHANGES} changes ${GAP_MS} ms apart per shape and target, ${LOAD_PROCESSES} load process(es)`);
 console.log('| target | connections × subs | subscribed | p50 | p99 | changes some subscriber never saw | count queries per change | server CPU (of one core) | RSS per 1 000 subs | RSS |');
 console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const row of rows) console.log(`| ${row.cells.join(' | ')} |`);
