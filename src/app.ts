@@ -24,7 +24,8 @@ import { UnauthenticatedError } from './errors.js';
 import { attachGraphqlWs } from './ws.js';
 import { compiledQueries } from './yoga/compiled-queries.js';
 import { limitPlugins } from './yoga/limits.js';
-import { errorMasking } from './yoga/mask-errors.js';
+import { errorMasking, maskResult } from './yoga/mask-errors.js';
+import { LiveFanout } from './yoga/live-fanout.js';
 import { sharedExecutionPlugin } from './yoga/shared-execution.js';
 import { observabilityPlugin, requestIdOf } from './yoga/observability.js';
 
@@ -76,6 +77,7 @@ export async function buildApp(env: Record<string, string | undefined> = process
   const live = new LiveQueries(events, config.live.coalesceMs, log);
   const kills = new KillFeed(events, sql, log);
 
+  const masking = errorMasking(log);
   const yoga = createYoga<Record<string, unknown>, Context>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -91,7 +93,7 @@ export async function buildApp(env: Record<string, string | undefined> = process
       warn: (...args) => log.warn(args.map(String).join(' ')),
       error: (...args) => log.error({ err: args.find((a) => a instanceof Error) }, args.map(String).join(' ')),
     },
-    maskedErrors: errorMasking(log),
+    maskedErrors: masking,
     plugins: [...limitPlugins(config), observabilityPlugin(log), sharedExecutionPlugin(), ...compiledQueries(log, config.jitAfter)],
     context: async (initial) => {
       const request = (initial as { request?: Request }).request;
@@ -122,7 +124,7 @@ export async function buildApp(env: Record<string, string | undefined> = process
     if (await opsRoutes(req, res)) return;
     void yoga(req, res);
   });
-  const wsServer = attachGraphqlWs(server, yoga, verify);
+  const wsServer = attachGraphqlWs(server, yoga, verify, new LiveFanout(maskResult(masking), log));
 
   let background: BackgroundTask[] = [];
   let stopping: Promise<void> | null = null;

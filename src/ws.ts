@@ -6,7 +6,9 @@ import { WebSocketServer } from 'ws';
 import { resolveCaller, type Caller } from './auth/context.js';
 import type { VerifyToken } from './auth/tokens.js';
 import type { Context } from './context.js';
+import { FrameWriter } from './live/frame-writer.js';
 import { wsConnections } from './metrics.js';
+import { isLiveBadgeOperation, type LiveFanout } from './yoga/live-fanout.js';
 
 type Executor = (args: ExecutionArgs) => unknown;
 
@@ -23,9 +25,12 @@ export function attachGraphqlWs(
   server: Server,
   yoga: YogaServerInstance<Record<string, unknown>, Context>,
   verify: VerifyToken,
+  fanout: LiveFanout,
 ): WebSocketServer {
-  const wsServer = new WebSocketServer({ server, path: yoga.graphqlEndpoint });
+  // Live badges write ready-made frames (src/live/frame-writer.ts), which needs uncompressed frames.
+  const wsServer = new WebSocketServer({ server, path: yoga.graphqlEndpoint, perMessageDeflate: false });
   const callers = new WeakMap<object, Caller>();
+  const writers = new WeakMap<object, FrameWriter>();
   useServer(
     {
       execute: (args) => (args.rootValue as { execute: Executor }).execute(args) as never,
@@ -33,6 +38,7 @@ export function attachGraphqlWs(
       onConnect: async (ctx) => {
         const caller = await resolveCaller(verify, ctx.connectionParams?.authorization);
         callers.set(ctx.extra, caller);
+        writers.set(ctx.extra, new FrameWriter(ctx.extra.socket, ctx.extra.request.socket));
         wsConnections.inc();
         ctx.extra.socket.once('close', () => wsConnections.dec());
         if (caller.expiresAt !== null) {
@@ -44,7 +50,7 @@ export function attachGraphqlWs(
         }
         return true;
       },
-      onSubscribe: async (ctx, _id, params) => {
+      onSubscribe: async (ctx, id, params) => {
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...ctx,
           req: ctx.extra.request,
@@ -62,14 +68,19 @@ export function attachGraphqlWs(
           if (error instanceof GraphQLError) return [error];
           throw error;
         }
-        return {
+        const args = {
           schema,
           operationName: params.operationName,
           document,
           variableValues: params.variables,
           contextValue: await contextFactory(),
-          rootValue: { execute, subscribe },
         };
+        if (isLiveBadgeOperation(schema, document, params.operationName)) {
+          const result = await fanout.subscribe(args, { writer: writers.get(ctx.extra)!, id });
+          // All graphql-ws keeps for the subscription's lifetime: no context, no envelop chain.
+          return { schema, document, rootValue: { subscribe: () => result } };
+        }
+        return { ...args, rootValue: { execute, subscribe } };
       },
     },
     wsServer,

@@ -92,6 +92,9 @@ describe('live queries over LISTEN/NOTIFY', () => {
     const reconnectsBefore = await reconnects();
     // LISTEN starts with the first subscriber: wait until it is in place, so that the kill interrupts it.
     await events.listening('executions');
+    // The first LISTEN asks for one re-read of its own (a change may have slipped in before it took
+    // effect); let that pass, so that only the reconnect can carry the change made below.
+    await new Promise((r) => setTimeout(r, 200));
     let killed = 0;
     while (killed === 0) {
       const rows = await sql`select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'opsgraph-listener' and datname = current_database()`;

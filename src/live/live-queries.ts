@@ -22,88 +22,52 @@ interface TopicTarget {
   removeEventListener(topic: string, listener: (event: Event) => void): void;
 }
 
+type Listener<T> = (value: T) => void;
+
 const RETRY_MS = 1000;
+/** Entries due within this much of each other are recomputed, and published, together. */
+const BATCH_SLACK_MS = 5;
 
 class LiveEntry<T> {
-  readonly subscribers = new Set<(value: T) => void>();
-  private value: { identity: string; value: T } | null = null;
-  private running: Promise<void> | null = null;
-  private pending: NodeJS.Timeout | null = null;
-  private wantsAnother = false;
-  private lastRunAt = 0;
-  private agingTimer: NodeJS.Timeout | null = null;
-  private markReady!: () => void;
-  /** Settles once the first value is known. */
-  readonly ready = new Promise<void>((resolve) => (this.markReady = resolve));
+  readonly listeners = new Set<Listener<T>>();
+  value: { identity: string; value: T } | null = null;
+  /** When the next recompute should start; null when none is wanted. */
+  dueAt: number | null = null;
+  running = false;
+  lastRunAt = -Infinity;
+  agingTimer: NodeJS.Timeout | null = null;
+  /** Orders the aging lookups: only the latest one may set the timer. */
+  agingSeq = 0;
   closed = false;
 
+  constructor(readonly spec: LiveSpec<T>) {}
+}
+
+/**
+ * What a live badge subscription resolves to. Iterating it gives the current
+ * value and then each change, as any subscription; `listen` gives the same
+ * values to a callback with no iterator, promise or queue per subscriber,
+ * which is what lets one computation be written to ten thousand sockets.
+ */
+export class LiveStream<T> implements AsyncIterable<T> {
   constructor(
+    private readonly live: LiveQueries,
     readonly spec: LiveSpec<T>,
-    private readonly coalesceMs: number,
-    private readonly log: Logger,
   ) {}
 
-  current(): T | undefined {
-    return this.value?.value;
+  /** Calls `listener` with the current value (once known) and each change; returns the unsubscribe. */
+  listen(listener: Listener<T>): () => void {
+    return this.live.listen(this.spec, listener);
   }
 
-  /** Asks for a recompute: at once after a quiet spell, else at most once per coalescing interval. */
-  invalidate(): void {
-    if (this.closed) return;
-    if (this.running || this.pending) {
-      this.wantsAnother = true;
-      return;
-    }
-    const wait = Math.max(0, this.lastRunAt + this.coalesceMs - Date.now());
-    this.pending = setTimeout(() => {
-      this.pending = null;
-      this.running = this.recompute().finally(() => {
-        this.running = null;
-        if (this.wantsAnother) {
-          this.wantsAnother = false;
-          this.invalidate();
-        }
-      });
-    }, wait);
-  }
-
-  private async recompute(): Promise<void> {
-    this.lastRunAt = Date.now();
-    liveRecomputes.inc({ badge: this.spec.badge });
-    let value: T;
-    try {
-      value = await this.spec.compute();
-    } catch (error) {
-      // Keep the last value and try again shortly: subscribers get the current value once the database answers.
-      this.log.warn({ err: error, key: this.spec.key }, 'live badge recompute failed');
-      setTimeout(() => this.invalidate(), RETRY_MS).unref();
-      return;
-    }
-    if (this.closed) return;
-    const identity = this.spec.identity ? this.spec.identity(value) : JSON.stringify(value);
-    if (this.value?.identity !== identity) {
-      this.value = { identity, value };
-      this.markReady();
-      for (const push of this.subscribers) push(value);
-    }
-    await this.scheduleAging(value);
-  }
-
-  private async scheduleAging(value: T): Promise<void> {
-    if (!this.spec.nextChangeAt) return;
-    if (this.agingTimer) clearTimeout(this.agingTimer);
-    this.agingTimer = null;
-    const at = await this.spec.nextChangeAt(value).catch(() => null);
-    if (at === null || this.closed) return;
-    // setTimeout cannot wait longer than ~24.8 days; windows are at most 7.
-    const delay = Math.min(2 ** 31 - 1, Math.max(0, at.getTime() - Date.now() + 1));
-    this.agingTimer = setTimeout(() => this.invalidate(), delay);
-  }
-
-  close(): void {
-    this.closed = true;
-    if (this.pending) clearTimeout(this.pending);
-    if (this.agingTimer) clearTimeout(this.agingTimer);
+  [Symbol.asyncIterator](): AsyncIterator<T> {
+    return new Repeater<T>(async (push, stop) => {
+      const unlisten = this.listen((value) => void push(value));
+      liveSubscriptions.inc({ badge: this.spec.badge });
+      await stop;
+      unlisten();
+      liveSubscriptions.dec({ badge: this.spec.badge });
+    })[Symbol.asyncIterator]();
   }
 }
 
@@ -111,12 +75,19 @@ class LiveEntry<T> {
  * Live queries multiplexed over subscribers: each distinct badge and argument
  * set is computed once per change and its result handed to every subscriber,
  * so the cost of a change does not grow with the number of subscribers.
+ *
+ * Recomputes are coalesced per entry (at once after a quiet spell, else at
+ * most once per interval), and entries that fall due together run together
+ * and publish in one pass: a dashboard's five badges on one socket then leave
+ * in one write instead of five.
  */
 export class LiveQueries {
   private readonly entries = new Map<string, LiveEntry<any>>();
   private readonly byTopic = new Map<string, Set<LiveEntry<any>>>();
+  private timer: NodeJS.Timeout | null = null;
+  private timerAt = Infinity;
   private readonly onTopic = (event: Event) => {
-    for (const entry of this.byTopic.get(event.type) ?? []) entry.invalidate();
+    for (const entry of this.byTopic.get(event.type) ?? []) this.invalidate(entry);
   };
 
   constructor(
@@ -126,37 +97,33 @@ export class LiveQueries {
   ) {}
 
   /** Emits the current value at once, then each new value; never the same value twice in a row. */
-  subscribe<T>(spec: LiveSpec<T>): AsyncIterable<T> {
-    return new Repeater<T>(async (push, stop) => {
-      const entry = this.acquire(spec);
-      let last: T | undefined;
-      const send = (value: T) => {
-        if (value !== last) {
-          last = value;
-          void push(value);
-        }
-      };
-      entry.subscribers.add(send);
-      liveSubscriptions.inc({ badge: spec.badge });
-      try {
-        await Promise.race([entry.ready, stop]);
-        const current = entry.current();
-        if (current !== undefined) send(current);
-        await stop;
-      } finally {
-        entry.subscribers.delete(send);
-        liveSubscriptions.dec({ badge: spec.badge });
-        if (entry.subscribers.size === 0) this.release(entry);
-      }
-    });
+  subscribe<T>(spec: LiveSpec<T>): LiveStream<T> {
+    return new LiveStream(this, spec);
+  }
+
+  listen<T>(spec: LiveSpec<T>, listener: Listener<T>): () => void {
+    const entry = this.acquire(spec);
+    entry.listeners.add(listener);
+    if (entry.value) listener(entry.value.value);
+    let listening = true;
+    return () => {
+      if (!listening) return;
+      listening = false;
+      entry.listeners.delete(listener);
+      if (entry.listeners.size === 0) this.release(entry);
+    };
+  }
+
+  /** Number of distinct argument sets being computed. */
+  size(): number {
+    return this.entries.size;
   }
 
   private acquire<T>(spec: LiveSpec<T>): LiveEntry<T> {
     let entry = this.entries.get(spec.key) as LiveEntry<T> | undefined;
     if (entry) return entry;
-    entry = new LiveEntry(spec, this.coalesceMs, this.log);
+    entry = new LiveEntry(spec);
     this.entries.set(spec.key, entry);
-    entry.invalidate();
     for (const topic of spec.topics) {
       let set = this.byTopic.get(topic);
       if (!set) {
@@ -166,11 +133,13 @@ export class LiveQueries {
       }
       set.add(entry);
     }
+    this.invalidate(entry);
     return entry;
   }
 
   private release(entry: LiveEntry<any>): void {
-    entry.close();
+    entry.closed = true;
+    if (entry.agingTimer) clearTimeout(entry.agingTimer);
     this.entries.delete(entry.spec.key);
     for (const topic of entry.spec.topics) {
       const set = this.byTopic.get(topic);
@@ -182,8 +151,88 @@ export class LiveQueries {
     }
   }
 
-  /** Number of distinct argument sets being computed. */
-  size(): number {
-    return this.entries.size;
+  /** Asks for a recompute: at once after a quiet spell, else one interval after the last one started. */
+  private invalidate(entry: LiveEntry<any>): void {
+    if (entry.closed) return;
+    const at = Math.max(Date.now(), entry.lastRunAt + this.coalesceMs);
+    // A running entry keeps its due time; the batch reschedules it when it finishes.
+    if (entry.dueAt === null || at < entry.dueAt) entry.dueAt = at;
+    if (!entry.running) this.arm(entry.dueAt);
+  }
+
+  private arm(at: number): void {
+    if (this.timer && this.timerAt <= at) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.timerAt = Infinity;
+      void this.runDue();
+    }, Math.max(0, at - Date.now()));
+  }
+
+  private async runDue(): Promise<void> {
+    const now = Date.now();
+    const batch: LiveEntry<any>[] = [];
+    let next = Infinity;
+    for (const entry of this.entries.values()) {
+      if (entry.dueAt === null || entry.running) continue;
+      if (entry.dueAt <= now + BATCH_SLACK_MS) batch.push(entry);
+      else next = Math.min(next, entry.dueAt);
+    }
+    if (next < Infinity) this.arm(next);
+    if (batch.length === 0) return;
+
+    for (const entry of batch) {
+      entry.dueAt = null;
+      entry.running = true;
+      entry.lastRunAt = now;
+      liveRecomputes.inc({ badge: entry.spec.badge });
+    }
+    const results = await Promise.allSettled(batch.map((entry) => entry.spec.compute()));
+    // Publish every changed value in one synchronous pass, so writes to one socket can be joined.
+    const changed: LiveEntry<any>[] = [];
+    batch.forEach((entry, i) => {
+      entry.running = false;
+      const result = results[i]!;
+      if (entry.closed) return;
+      if (result.status === 'rejected') {
+        // Keep the last value and try again shortly: subscribers get the current value once the database answers.
+        this.log.warn({ err: result.reason, key: entry.spec.key }, 'live badge recompute failed');
+        entry.lastRunAt = now + RETRY_MS - this.coalesceMs;
+        this.invalidate(entry);
+        return;
+      }
+      const value = result.value;
+      const identity = entry.spec.identity ? entry.spec.identity(value) : JSON.stringify(value);
+      if (entry.value?.identity !== identity) {
+        entry.value = { identity, value };
+        changed.push(entry);
+      }
+      if (entry.dueAt !== null) this.arm(entry.dueAt);
+      void this.scheduleAging(entry, value);
+    });
+    for (const entry of changed) {
+      for (const listener of entry.listeners) {
+        try {
+          listener(entry.value!.value);
+        } catch (error) {
+          this.log.error({ err: error, key: entry.spec.key }, 'live badge listener failed');
+        }
+      }
+    }
+  }
+
+  private async scheduleAging<T>(entry: LiveEntry<T>, value: T): Promise<void> {
+    if (!entry.spec.nextChangeAt) return;
+    const seq = ++entry.agingSeq;
+    const at = await entry.spec.nextChangeAt(value).catch(() => null);
+    if (entry.closed || seq !== entry.agingSeq) return;
+    if (entry.agingTimer) clearTimeout(entry.agingTimer);
+    entry.agingTimer = null;
+    if (at === null) return;
+    // setTimeout cannot wait longer than ~24.8 days; windows are at most 7.
+    const delay = Math.min(2 ** 31 - 1, Math.max(0, at.getTime() - Date.now() + 1));
+    entry.agingTimer = setTimeout(() => this.invalidate(entry), delay);
   }
 }

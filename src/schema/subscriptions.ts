@@ -15,12 +15,16 @@ import { ScanStats } from './scan.js';
 
 // Each badge emits its current value at once, then each change, never the same
 // value twice in a row; subscribers with equal arguments share one computation.
+// LIVE_BADGE marks the fields whose graphql-ws subscribers are written to
+// straight from their badge's group (src/yoga/live-fanout.ts).
+const LIVE_BADGE = { liveBadge: true };
 
 builder.subscriptionField('scanStats', (t) =>
   t.field({
     type: ScanStats,
     description: 'VIEWER.',
     authScopes: { viewer: true },
+    extensions: LIVE_BADGE,
     subscribe: (_root, _args, ctx) => ctx.live.subscribe(scanStatsBadge(ctx)),
     resolve: (value) => value,
   }),
@@ -33,6 +37,7 @@ builder.subscriptionField('failureCount', (t) =>
       'The live failure badge. Changes both when a failure is recorded and when an\n' +
       'old failure leaves the sliding window. Same arguments and errors as the query. VIEWER.',
     authScopes: { viewer: true },
+    extensions: LIVE_BADGE,
     args: {
       since: t.arg.string({ required: true, defaultValue: '1h' }),
       kind: t.arg({ type: OrchestratorKind }),
@@ -46,6 +51,7 @@ builder.subscriptionField('deadLetterCount', (t) =>
   t.int({
     description: 'Number of DEAD notifications. VIEWER.',
     authScopes: { viewer: true },
+    extensions: LIVE_BADGE,
     subscribe: (_root, _args, ctx) => ctx.live.subscribe(deadLetterCountBadge(ctx)),
     resolve: (value) => value,
   }),
@@ -56,6 +62,7 @@ builder.subscriptionField('jobLiveCounts', (t) =>
     type: JobLiveCountsRef,
     description: 'Live counts of one job. VIEWER.',
     authScopes: { viewer: true },
+    extensions: LIVE_BADGE,
     args: { jobId: t.arg.id({ required: true }) },
     subscribe: (_root, args, ctx) => ctx.live.subscribe(jobLiveCountsBadge(ctx, String(args.jobId))),
     resolve: (value) => value,
@@ -67,6 +74,7 @@ builder.subscriptionField('dashboard', (t) =>
     type: DashboardRef,
     description: 'All badges; failureCount inside it uses its default window. VIEWER.',
     authScopes: { viewer: true },
+    extensions: LIVE_BADGE,
     subscribe: (_root, _args, ctx) => ctx.live.subscribe(dashboardBadge(ctx)),
     resolve: (value) => value,
   }),

@@ -1,4 +1,4 @@
-import { GraphQLError } from 'graphql';
+import { GraphQLError, type ExecutionResult } from 'graphql';
 import { maskError } from 'graphql-yoga';
 import type { Logger } from '../logger.js';
 
@@ -40,4 +40,12 @@ export function errorMasking(log: Logger) {
       return maskError(error, message, isDev);
     },
   };
+}
+
+/** The same masking for a result that does not pass through yoga (a live badge written straight to sockets). */
+export function maskResult(masking: ReturnType<typeof errorMasking>) {
+  return (result: ExecutionResult): ExecutionResult =>
+    result.errors?.length
+      ? { ...result, errors: result.errors.map((error) => masking.maskError(error, 'Unexpected error.') as GraphQLError) }
+      : result;
 }

@@ -57,6 +57,8 @@ export function observabilityPlugin(log: Logger): Plugin<Context> {
       };
     },
     onSubscribe: ({ args }) => {
+      // ctx.log makes a child logger: not worth it per subscription unless the line is written.
+      if (!log.isLevelEnabled('info')) return;
       const op = operationOf(args);
       (args.contextValue as Context).log.info({ operation: op.name, type: op.type }, 'graphql subscription started');
     },

@@ -1,0 +1,175 @@
+import {
+  createSourceEventStream,
+  execute,
+  getOperationAST,
+  Kind,
+  type DocumentNode,
+  type ExecutionArgs,
+  type ExecutionResult,
+  type GraphQLSchema,
+} from 'graphql';
+import type { Context } from '../context.js';
+import { nextMessagePrefix, type FrameWriter } from '../live/frame-writer.js';
+import { LiveStream } from '../live/live-queries.js';
+import type { Logger } from '../logger.js';
+import { liveSubscriptions } from '../metrics.js';
+
+/** What graphql-ws puts in the context of a subscription: where its `next` messages go. */
+export interface LiveSocket {
+  writer: FrameWriter;
+  /** The subscription's id on its connection. */
+  id: string;
+}
+
+export type MaskResult = (result: ExecutionResult) => ExecutionResult;
+
+interface Sink {
+  writer: FrameWriter;
+  prefix: Buffer;
+}
+
+/**
+ * The subscribers of one live badge that asked for it with the same document,
+ * variables and roles, and so see the same payload: it is executed and
+ * serialised once per change, then written to each of their sockets.
+ */
+class Group {
+  readonly sinks = new Set<Sink>();
+  body: Buffer | null = null;
+  unlisten: () => void = () => {};
+  private version = 0;
+
+  constructor(
+    private readonly args: ExecutionArgs,
+    private readonly mask: MaskResult,
+  ) {}
+
+  publish(value: unknown): void {
+    const version = ++this.version;
+    const result = execute({ ...this.args, rootValue: value });
+    if (result instanceof Promise) void result.then((settled) => version === this.version && this.deliver(settled));
+    else this.deliver(result);
+  }
+
+  add(sink: Sink): void {
+    this.sinks.add(sink);
+    if (this.body) sink.writer.write(sink.prefix, this.body);
+  }
+
+  private deliver(result: ExecutionResult): void {
+    const body = Buffer.from(`${JSON.stringify(this.mask(result))}}`);
+    if (this.body?.equals(body)) return;
+    this.body = body;
+    for (const sink of this.sinks) sink.writer.write(sink.prefix, body);
+  }
+}
+
+const documentIds = new WeakMap<DocumentNode, number>();
+let nextDocumentId = 0;
+
+function groupKey(stream: LiveStream<unknown>, args: ExecutionArgs): string {
+  // yoga's parser cache hands out one document object per query text, so its identity is the query.
+  let documentId = documentIds.get(args.document);
+  if (documentId === undefined) documentIds.set(args.document, (documentId = nextDocumentId++));
+  // Roles are in the key: a field's scopes may show a different result to a different role.
+  const roles = (args.contextValue as Context).user?.roles.join(',') ?? '';
+  return [stream.spec.key, documentId, args.operationName ?? '', JSON.stringify(args.variableValues ?? {}), roles].join('\u0000');
+}
+
+/**
+ * Whether an operation is a subscription to exactly one live badge: a root
+ * field marked `extensions: { liveBadge: true }` in src/schema/subscriptions.ts.
+ */
+export function isLiveBadgeOperation(schema: GraphQLSchema, document: DocumentNode, operationName?: string | null): boolean {
+  const operation = getOperationAST(document, operationName);
+  if (operation?.operation !== 'subscription') return false;
+  const [selection, ...more] = operation.selectionSet.selections;
+  if (!selection || more.length > 0 || selection.kind !== Kind.FIELD) return false;
+  return schema.getSubscriptionType()?.getFields()[selection.name.value]?.extensions.liveBadge === true;
+}
+
+/**
+ * The live badge subscriptions of one server's graphql-ws connections,
+ * grouped by what they see. A subscription here holds no iterator chain, no
+ * GraphQL context and no per-subscriber execution: only its place in a group.
+ */
+export class LiveFanout {
+  private readonly groups = new Map<string, Group>();
+
+  constructor(
+    private readonly mask: MaskResult,
+    private readonly log: Logger,
+  ) {}
+
+  /**
+   * Runs the subscription's root field (scope-auth's check on subscribe and
+   * argument validation included) and joins its group. Returns either the
+   * iterator graphql-ws should hold for it, or the refusal (errors, masked).
+   */
+  async subscribe(args: ExecutionArgs, socket: LiveSocket): Promise<AsyncIterableIterator<never> | ExecutionResult> {
+    const source = await createSourceEventStream(args);
+    if (!(source instanceof LiveStream)) {
+      if (Symbol.asyncIterator in source) throw new Error('a field marked liveBadge must resolve to a LiveStream');
+      return this.mask(source);
+    }
+    if (this.log.isLevelEnabled('info')) {
+      this.log.info({ operation: args.operationName ?? 'anonymous', type: 'subscription', badge: source.spec.key }, 'graphql subscription started');
+    }
+    return this.join(source, args, socket);
+  }
+
+  /**
+   * The badge's values reach the socket through the group; the iterator
+   * returned yields nothing and leaves the group when graphql-ws returns it
+   * (a `complete`, or the socket closing).
+   */
+  private join(stream: LiveStream<unknown>, args: ExecutionArgs, socket: LiveSocket): AsyncIterableIterator<never> {
+    const key = groupKey(stream, args);
+    let group = this.groups.get(key);
+    if (!group) {
+      const created = new Group(args, this.mask);
+      this.groups.set(key, created);
+      created.unlisten = stream.listen((value) => created.publish(value));
+      group = created;
+    }
+    const sink: Sink = { writer: socket.writer, prefix: nextMessagePrefix(socket.id) };
+    group.add(sink);
+    // Keep nothing of the stream: its spec holds the subscriber's whole GraphQL context.
+    const badge = stream.spec.badge;
+    liveSubscriptions.inc({ badge });
+
+    const joined = group;
+    let left = false;
+    let finish: (result: IteratorResult<never>) => void = () => {};
+    const finished = new Promise<IteratorResult<never>>((resolve) => (finish = resolve));
+    const leave = async (): Promise<IteratorResult<never>> => {
+      if (!left) {
+        left = true;
+        joined.sinks.delete(sink);
+        liveSubscriptions.dec({ badge });
+        if (joined.sinks.size === 0) {
+          joined.unlisten();
+          this.groups.delete(key);
+        }
+        finish({ done: true, value: undefined });
+      }
+      return { done: true, value: undefined };
+    };
+    return {
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+      next: () => finished,
+      return: leave,
+      throw: async (error) => {
+        await leave();
+        throw error;
+      },
+    };
+  }
+
+  /** Distinct (badge, arguments, document, roles) being written to sockets. */
+  size(): number {
+    return this.groups.size;
+  }
+}
