@@ -1,21 +1,30 @@
 // Live failure badges at scale: a server process, a separate load process
-// holding N graphql-ws connections × k subscriptions, and failures committed
-// at a steady rate. Prints commit-to-last-push latency, count queries per
-// change, and the server's CPU and RSS per 1 000 subscriptions.
+// holding N graphql-ws connections × k subscriptions, and changes at a steady
+// rate. For each shape it prints the commit-to-last-push latency, the count
+// queries per change, and the server's CPU and RSS per 1 000 subscriptions,
+// for opsgraph and, in the same run and under the same load process, for two
+// baselines with no database (bench/subscription-baseline.ts): a bare
+// graphql-ws server executing once per subscriber, and the write floor
+// (one serialisation, one write per socket, no GraphQL).
 //
-//   npx tsx bench/subscriptions.ts                  # shapes 1000x1, 10000x1, 2000x5, 10000x5
-//   SUBS_SHAPES=500x1,1000x5 npx tsx bench/subscriptions.ts
+//   npx tsx bench/subscriptions.ts
+//   SUBS_SHAPES=500x1,1000x5 SUBS_BASELINE_SHAPES=1000x5 npx tsx bench/subscriptions.ts
+//   SUBS_CPU_PROF=<dir>   profile the opsgraph server (--cpu-prof)
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { signToken } from '../src/auth/tokens.js';
-import { benchDatabase, percentile, SECRET, startServerProcess } from './lib.js';
+import { answersOk, benchDatabase, percentile, SECRET, startProcess, startServerProcess, type ServerProcess } from './lib.js';
 
 const CHANGES = Number(process.env.SUBS_CHANGES ?? 20);
 const GAP_MS = Number(process.env.SUBS_GAP_MS ?? 500);
-const shapes = (process.env.SUBS_SHAPES ?? '1000x1,10000x1,2000x5,10000x5').split(',').map((s) => {
-  const [connections, per] = s.split('x').map(Number);
-  return { connections: connections!, per: per! };
-});
+const TARGET_P99_MS = 250;
+const parseShapes = (list: string) =>
+  list.split(',').filter(Boolean).map((s) => {
+    const [connections, per] = s.split('x').map(Number);
+    return { connections: connections!, per: per! };
+  });
+const shapes = parseShapes(process.env.SUBS_SHAPES ?? '1000x1,10000x1,2000x5,10000x2,10000x3,10000x4,10000x5');
+const baselineShapes = new Set((process.env.SUBS_BASELINE_SHAPES ?? '10000x1,10000x5').split(','));
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const TICKS = 100; // USER_HZ on Linux
@@ -45,35 +54,69 @@ function request<T>(child: ChildProcess, message: object, answer: string): Promi
   });
 }
 
+interface Target {
+  name: string;
+  start(): Promise<ServerProcess>;
+  /** Makes one change; resolves when it is committed. */
+  change(server: ServerProcess): Promise<unknown>;
+  /** Recompute counter for "count queries per change"; null where there is none. */
+  recomputes?(server: ServerProcess): Promise<number>;
+}
+
+interface Row {
+  target: string;
+  shape: string;
+  subscriptions: number;
+  p50: number;
+  p99: number;
+  cells: string[];
+}
+
 const db = await benchDatabase('subscriptions');
 const token = await signToken(SECRET, 'bench-viewer', 'VIEWER', 86_400);
-const rows: string[] = [];
-try {
-  for (const shape of shapes) {
+const baselineScript = new URL('./subscription-baseline.ts', import.meta.url).pathname;
+const baseline = (mode: string): Target => ({
+  name: mode === 'graphql-ws' ? 'bare graphql-ws, once per subscriber' : 'write floor, no GraphQL',
+  start: () => startProcess(process.execPath, ['--import', 'tsx', baselineScript], { BASELINE: mode }, answersOk('/')),
+  change: (server) => fetch(`${server.base}/publish`, { method: 'POST' }).then((r) => r.text()),
+});
+const opsgraph: Target = {
+  name: 'opsgraph',
+  start: () => {
     const profile = process.env.SUBS_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.SUBS_CPU_PROF}`] : [];
-    const server = await startServerProcess(db.url, { LOG_LEVEL: 'warn', NOTIFICATION_WORKER: 'off', EXECUTION_REAPER: 'off' }, profile);
-    const { base } = server;
-    const idle = procStats(server.process.pid!);
+    return startServerProcess(db.url, { LOG_LEVEL: 'warn', NOTIFICATION_WORKER: 'off', EXECUTION_REAPER: 'off' }, profile);
+  },
+  change: () => db.sql`insert into orchestrator_events (kind, success, occurred_at) values ('TRAFFIC', false, now())`,
+  recomputes: (server) => recomputes(server.base),
+};
 
-    const load = fork(new URL('./subscription-load.ts', import.meta.url).pathname, [], { execArgv: ['--import', 'tsx'] });
-    const subscriptions = shape.connections * shape.per;
-    const ready = await request<{ ready: number; errors: number; firstError: string | null }>(load, { type: 'start', url: `${base.replace('http', 'ws')}/graphql`, token, connections: shape.connections, perConnection: shape.per }, 'ready');
-    if (ready.errors > 0) console.log(`${shape.connections}×${shape.per}: ${ready.errors} subscriptions failed, first: ${ready.firstError}`);
+async function measure(target: Target, shape: { connections: number; per: number }): Promise<Row> {
+  const server = await target.start();
+  const idle = procStats(server.process.pid!);
+  const load = fork(new URL('./subscription-load.ts', import.meta.url).pathname, [], { execArgv: ['--import', 'tsx'] });
+  const subscriptions = shape.connections * shape.per;
+  const label = `${shape.connections}×${shape.per}`;
+  try {
+    const ready = await request<{ ready: number; errors: number; firstError: string | null }>(
+      load,
+      { type: 'start', url: `${server.base.replace('http', 'ws')}/graphql`, token, connections: shape.connections, perConnection: shape.per },
+      'ready',
+    );
+    if (ready.errors > 0) console.log(`${target.name} ${label}: ${ready.errors} subscriptions failed, first: ${ready.firstError}`);
     await sleep(1000);
     const before = procStats(server.process.pid!);
-    const recomputesBefore = await recomputes(base);
+    const recomputesBefore = (await target.recomputes?.(server)) ?? 0;
     const started = Date.now();
-
     const committed: number[] = [];
     for (let i = 1; i <= CHANGES; i++) {
-      await db.sql`insert into orchestrator_events (kind, success, occurred_at) values ('TRAFFIC', false, now())`;
+      await target.change(server);
       committed[i] = Date.now();
       await sleep(GAP_MS);
     }
     await sleep(2000);
     const after = procStats(server.process.pid!);
-    const recomputesAfter = await recomputes(base);
-    const report = await request<{ arrivals: [number, { last: number; n: number }][]; errors: number }>(load, { type: 'report' }, 'report');
+    const recomputesAfter = (await target.recomputes?.(server)) ?? 0;
+    const report = await request<{ arrivals: [number, { last: number; n: number }][] }>(load, { type: 'report' }, 'report');
 
     const arrivals = new Map(report.arrivals);
     const latencies: number[] = [];
@@ -84,29 +127,50 @@ try {
       if (seen) latencies.push(seen.last - committed[i]!);
     }
     const cpuShare = (after.cpuSeconds - before.cpuSeconds) / ((Date.now() - 2000 - started) / 1000);
-    const perThousand = subscriptions / 1000;
-    const row = [
-      `${shape.connections}×${shape.per}`,
+    const p50 = percentile(latencies, 50);
+    const p99 = percentile(latencies, 99);
+    const cells = [
+      target.name,
+      label,
       String(ready.ready),
-      `${percentile(latencies, 50)} ms`,
-      `${percentile(latencies, 99)} ms`,
+      `${p50} ms`,
+      `${p99} ms`,
       String(incomplete),
-      ((recomputesAfter - recomputesBefore) / CHANGES).toFixed(2),
+      target.recomputes ? ((recomputesAfter - recomputesBefore) / CHANGES).toFixed(2) : '–',
       `${(cpuShare * 100).toFixed(0)} %`,
-      `${((after.rss - idle.rss) / 1e6 / perThousand).toFixed(1)} MB`,
+      `${((after.rss - idle.rss) / 1e6 / (subscriptions / 1000)).toFixed(1)} MB`,
       `${(after.rss / 1e6).toFixed(0)} MB`,
-    ].join(' | ');
-    rows.push(`| ${row} |`);
-    console.log(row);
+    ];
+    console.log(cells.join(' | '));
+    return { target: target.name, shape: label, subscriptions, p50, p99, cells };
+  } finally {
     load.send({ type: 'stop' });
     await server.stop();
+  }
+}
+
+const rows: Row[] = [];
+try {
+  for (const shape of shapes) {
+    rows.push(await measure(opsgraph, shape));
+    if (baselineShapes.has(`${shape.connections}x${shape.per}`)) {
+      rows.push(await measure(baseline('graphql-ws'), shape));
+      rows.push(await measure(baseline('frames'), shape));
+    }
   }
 } finally {
   await db.close();
 }
 
-console.log(`\nfailure badges: commit → last subscriber, ${CHANGES} changes ${GAP_MS} ms apart per shape`);
-console.log('| connections × subs | subscribed | p50 | p99 | changes some subscriber never saw (coalesced into the next, or missed) | count queries per change | server CPU (of one core) | RSS per 1 000 subs | RSS |');
-console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
-for (const row of rows) console.log(row);
-console.log(`baseline (../shared/facts.md, bare graphql-ws executing once per subscriber, no database): p99 0.36 s at 10 000, 1.8–2.6 s at 50 000`);
+console.log(`\nfailure badges: commit → last subscriber, ${CHANGES} changes ${GAP_MS} ms apart per shape and target`);
+console.log('| target | connections × subs | subscribed | p50 | p99 | changes some subscriber never saw | count queries per change | server CPU (of one core) | RSS per 1 000 subs | RSS |');
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+for (const row of rows) console.log(`| ${row.cells.join(' | ')} |`);
+console.log('\nopsgraph p99 against the baselines measured in this run (below 1 is faster):');
+for (const ours of rows.filter((r) => r.target === opsgraph.name)) {
+  const others = rows.filter((r) => r.shape === ours.shape && r.target !== opsgraph.name);
+  if (others.length === 0) continue;
+  console.log(`- ${ours.shape}: ${others.map((o) => `${(ours.p99 / o.p99).toFixed(2)}× ${o.target} (${o.p99} ms)`).join(', ')}`);
+}
+const held = rows.filter((r) => r.target === opsgraph.name && r.p99 < TARGET_P99_MS).sort((a, b) => b.subscriptions - a.subscriptions)[0];
+console.log(`largest subscription count held by opsgraph with p99 under ${TARGET_P99_MS} ms in this run: ${held ? `${held.subscriptions} (${held.shape}, p99 ${held.p99} ms)` : 'none'}`);

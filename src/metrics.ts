@@ -46,6 +46,12 @@ export const liveSubscriptions = new Gauge({
   registers: [registry],
 });
 
+export const liveGroups = new Gauge({
+  name: 'opsgraph_live_groups',
+  help: 'graphql-ws live badge subscriptions grouped by what they see (badge, arguments, document, roles): one execution and one serialisation per change each',
+  registers: [registry],
+});
+
 export const wsConnections = new Gauge({
   name: 'opsgraph_ws_connections',
   help: 'Open graphql-ws connections',

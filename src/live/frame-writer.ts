@@ -41,9 +41,12 @@ function writeHead(out: Buffer, at: number, length: number): number {
 
 /**
  * Writes text frames of `prefix + body` to one WebSocket's TCP socket, all
- * the frames of a tick in one write. Requires a server without
- * permessage-deflate: ws then writes each of its own frames (pings, errors,
- * completes) whole and at once, so the two never interleave inside a frame.
+ * the frames of a tick in one write at the end of the tick. Requires a server
+ * without permessage-deflate: ws then writes each of its own frames (pings,
+ * errors, completes) whole and at once, so the two never interleave inside a
+ * frame. A message ws sends later in the same tick goes out first; graphql-ws
+ * never sends one that must follow a live badge's `next` (it completes a
+ * badge subscription only when the client ends it).
  */
 export class FrameWriter {
   /** prefix, body, prefix, body, … waiting for the end of the tick */

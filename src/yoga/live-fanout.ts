@@ -12,9 +12,9 @@ import type { Context } from '../context.js';
 import { nextMessagePrefix, type FrameWriter } from '../live/frame-writer.js';
 import { LiveStream } from '../live/live-queries.js';
 import type { Logger } from '../logger.js';
-import { liveSubscriptions } from '../metrics.js';
+import { liveGroups, liveSubscriptions } from '../metrics.js';
 
-/** What graphql-ws puts in the context of a subscription: where its `next` messages go. */
+/** Where a graphql-ws subscription's `next` messages go. */
 export interface LiveSocket {
   writer: FrameWriter;
   /** The subscription's id on its connection. */
@@ -57,6 +57,7 @@ class Group {
   }
 
   private deliver(result: ExecutionResult): void {
+    // The payload and the `}` that closes the message each sink's prefix opened.
     const body = Buffer.from(`${JSON.stringify(this.mask(result))}}`);
     if (this.body?.equals(body)) return;
     this.body = body;
@@ -129,6 +130,7 @@ export class LiveFanout {
     if (!group) {
       const created = new Group(args, this.mask);
       this.groups.set(key, created);
+      liveGroups.inc();
       created.unlisten = stream.listen((value) => created.publish(value));
       group = created;
     }
@@ -150,6 +152,7 @@ export class LiveFanout {
         if (joined.sinks.size === 0) {
           joined.unlisten();
           this.groups.delete(key);
+          liveGroups.dec();
         }
         finish({ done: true, value: undefined });
       }
