@@ -22,6 +22,7 @@ import { registerPoolMetrics } from './metrics.js';
 import { schema } from './schema/index.js';
 import { UnauthenticatedError } from './errors.js';
 import { attachGraphqlWs } from './ws.js';
+import { compiledQueries } from './yoga/compiled-queries.js';
 import { limitPlugins } from './yoga/limits.js';
 import { errorMasking, maskResult } from './yoga/mask-errors.js';
 import { LiveFanout } from './yoga/live-fanout.js';
@@ -93,7 +94,7 @@ export async function buildApp(env: Record<string, string | undefined> = process
       error: (...args) => log.error({ err: args.find((a) => a instanceof Error) }, args.map(String).join(' ')),
     },
     maskedErrors: masking,
-    plugins: [...limitPlugins(config), observabilityPlugin(log), sharedExecutionPlugin()],
+    plugins: [...limitPlugins(config), observabilityPlugin(log), sharedExecutionPlugin(), ...compiledQueries(log, config.jitAfter)],
     context: async (initial) => {
       const request = (initial as { request?: Request }).request;
       // graphql-ws verified the token once, when the connection opened.

@@ -13,6 +13,8 @@ export interface Config {
   introspection: boolean;
   maxBodyBytes: number;
   limits: { depth: number; aliases: number; directives: number; tokens: number; cost: number };
+  /** Executions of a query document on graphql-js before graphql-jit compiles it; null: never. */
+  jitAfter: number | null;
   shutdownTimeoutMs: number;
   notifications: {
     worker: boolean;
@@ -119,6 +121,7 @@ export function loadConfig(env: Env = process.env): Config {
       tokens: integer(env, 'GRAPHQL_MAX_TOKENS', 1000, 10, 100_000),
       cost: integer(env, 'GRAPHQL_MAX_COST', 5000, 1, 10_000_000),
     },
+    jitAfter: text(env, 'GRAPHQL_JIT_AFTER', '1').toLowerCase() === 'off' ? null : integer(env, 'GRAPHQL_JIT_AFTER', 1, 0, 1000),
     shutdownTimeoutMs: duration(env, 'SHUTDOWN_TIMEOUT', '10s'),
     notifications: {
       worker: onOff(env, 'NOTIFICATION_WORKER', true),

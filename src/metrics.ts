@@ -20,6 +20,12 @@ export const errorsByCode = new Counter({
   registers: [registry],
 });
 
+export const compiledOperations = new Counter({
+  name: 'opsgraph_graphql_compiled_operations_total',
+  help: 'Query documents handed to graphql-jit (each once, on the run after GRAPHQL_JIT_AFTER)',
+  registers: [registry],
+});
+
 export const listenReconnects = new Counter({
   name: 'opsgraph_listen_reconnects_total',
   help: 'Times the LISTEN connection was re-established (after an error or a missed heartbeat)',

@@ -68,6 +68,9 @@ export function useTestApp(env: Record<string, string> = {}, hooks: AppHooks = {
         LOG_LEVEL: 'silent',
         NOTIFICATION_WORKER: 'off',
         EXECUTION_REAPER: 'off',
+        // Every query compiled from its first run, so the whole suite runs on graphql-jit
+        // (test/compiled-queries.test.ts checks the default, graphql-js first).
+        GRAPHQL_JIT_AFTER: '0',
         ...env,
       },
       hooks,

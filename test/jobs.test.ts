@@ -25,6 +25,16 @@ describe('the job catalog', () => {
     expect(audit.map((row) => [row.actor, row.details.version])).toEqual([['test-admin', '1.0'], ['test-admin', '2.0']]);
   });
 
+  it('gives the same timestamps in the listing (read as text) as for one job (read as Dates)', async () => {
+    await upsertJob({ id: 'cat.times', version: '1' });
+    // A zone far from UTC and microseconds: the text must still mean the same instant to the millisecond.
+    await t.sql`update jobs set created_at = '2026-03-01 23:59:59.123456-09:30' where id = 'cat.times'`;
+    const one = (await t.gql(`{ job(id: "cat.times") { createdAt updatedAt } }`, {}, 'VIEWER')).data!.job;
+    const listed = (await t.gql(`{ jobs { id createdAt updatedAt } }`, {}, 'VIEWER')).data!.jobs.find((job: { id: string }) => job.id === 'cat.times');
+    expect(one.createdAt).toBe('2026-03-02T09:29:59.123Z');
+    expect(listed).toEqual({ id: 'cat.times', ...one });
+  });
+
   it.each([
     ['an empty id', { id: '' }],
     ['an id starting with a dot', { id: '.hidden' }],

@@ -1,9 +1,19 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { buildSchema, findBreakingChanges, isObjectType, printSchema } from 'graphql';
+import { buildSchema, findBreakingChanges, getNamedType, isAbstractType, isObjectType, printSchema, type GraphQLField, type GraphQLObjectType } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { schema } from '../src/schema/index.js';
 
 const CONTRACT = new URL('../../shared/contract/schema.graphql', import.meta.url);
+
+type PothosOptions = { authScopes?: unknown; skipTypeScopes?: boolean } | undefined;
+const optionsOf = (x: { extensions?: unknown }) => (x.extensions as { pothosOptions?: PothosOptions } | undefined)?.pothosOptions;
+const RANK: Record<string, number> = { public: 0, viewer: 1, operator: 2, admin: 3, superadmin: 4 };
+
+/** The least role a scope map lets through (any one scope suffices); a function or nothing guarantees nothing. */
+function leastRole(scopes: unknown): number {
+  if (!scopes || typeof scopes !== 'object') return 0;
+  return Math.min(...Object.keys(scopes).map((name) => RANK[name] ?? 0));
+}
 
 describe('printed schema', () => {
   it('schema.graphql is what the builder prints (run npm run codegen)', () => {
@@ -29,5 +39,47 @@ describe('printed schema', () => {
       }
     }
     expect(missing).toEqual([]);
+  });
+
+  // A field that skips its type's scopes (skipTypeScopes, for lists of many objects) is only as safe as every
+  // way to reach an object of that type: each field returning the type must itself let through no less than
+  // the type's least role, by its own scopes or by its parent type's, recursively where the parent skips too.
+  it('keeps the least role of a type whose fields skip its scopes, on every field that returns it', () => {
+    const roots = [schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()];
+    const objectTypes = Object.values(schema.getTypeMap()).filter(
+      (type): type is GraphQLObjectType => isObjectType(type) && !type.name.startsWith('__'),
+    );
+    const returning = (target: GraphQLObjectType) =>
+      objectTypes.flatMap((parent) =>
+        Object.values(parent.getFields())
+          .filter((field) => {
+            const named = getNamedType(field.type);
+            return named === target || (isAbstractType(named) && schema.isSubType(named, target));
+          })
+          .map((field) => ({ parent, field })),
+      );
+    /** The least role every path to an object of this type has already checked. */
+    const reached = (type: GraphQLObjectType, seen: Set<GraphQLObjectType>): number => {
+      if (seen.has(type)) return 0; // a cycle guarantees nothing by itself
+      const paths = returning(type);
+      return paths.length === 0 ? 0 : Math.min(...paths.map(({ parent, field }) => guaranteed(parent, field, new Set([...seen, type]))));
+    };
+    const guaranteed = (parent: GraphQLObjectType, field: GraphQLField<unknown, unknown>, seen: Set<GraphQLObjectType>): number => {
+      const own = leastRole(optionsOf(field)?.authScopes);
+      if (roots.includes(parent)) return own;
+      const fromType = optionsOf(field)?.skipTypeScopes ? reached(parent, seen) : leastRole(optionsOf(parent)?.authScopes);
+      return Math.max(own, fromType);
+    };
+
+    const skipping = objectTypes.filter((type) => Object.values(type.getFields()).some((field) => optionsOf(field)?.skipTypeScopes));
+    expect(skipping.map((type) => type.name).sort()).toEqual(['Job', 'JobLiveCounts']);
+    const weaker: string[] = [];
+    for (const type of skipping) {
+      const least = leastRole(optionsOf(type)?.authScopes);
+      for (const { parent, field } of returning(type)) {
+        if (guaranteed(parent, field, new Set([type])) < least) weaker.push(`${parent.name}.${field.name} -> ${type.name}`);
+      }
+    }
+    expect(weaker).toEqual([]);
   });
 });

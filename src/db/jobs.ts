@@ -5,8 +5,9 @@ export interface JobRow {
   version: string;
   description: string | null;
   inventory: boolean;
-  createdAt: Date;
-  updatedAt: Date;
+  /** Where jobs are listed in bulk, PostgreSQL's text of the instant: parsed (by DateTime) only if a client asks for it. */
+  createdAt: Date | string;
+  updatedAt: Date | string;
   /** In-flight counts, where the statement that read the job computed them too. */
   running?: number;
   pending?: number;
@@ -34,11 +35,13 @@ export async function upsertJob(
 /**
  * The whole catalog with each job's in-flight counts in the same rows, in one
  * statement: the aggregate of liveCountsByJob, joined. Byte order, so the
- * listing is the same on every server whatever its locale.
+ * listing is the same on every server whatever its locale. The timestamps stay
+ * text: turning 2 000 of them into Dates took a sixth of the listing's CPU,
+ * for a list that is mostly read for its counts.
  */
 export async function listJobsWithLiveCounts(sql: Sql): Promise<(JobRow & LiveCounts)[]> {
   return sql<(JobRow & LiveCounts)[]>`
-    select j.id, j.version, j.description, j.inventory, j.created_at as "createdAt", j.updated_at as "updatedAt",
+    select j.id, j.version, j.description, j.inventory, j.created_at::text as "createdAt", j.updated_at::text as "updatedAt",
            coalesce(e.running, 0) as running, coalesce(e.pending, 0) as pending
     from jobs j
     left join (

@@ -1,0 +1,45 @@
+// In-process, no HTTP and no database: what executing `jobs { id live { running pending } }`
+// over 1 000 job rows costs in graphql-js and compiled by graphql-jit (as src/yoga/compiled-queries.ts
+// runs repeated queries), JSON included. Isolates the executor and the scope checks from the rest.
+//   NODE_ENV=production npx tsx bench/execute.ts [seconds per variant, default 3]
+import { execute, parse } from 'graphql';
+import { compileQuery, isCompiledQuery } from 'graphql-jit';
+import { schema } from '../src/schema/index.js';
+
+const rows = Array.from({ length: 1000 }, (_, i) => ({
+  id: `job-${String(i).padStart(4, '0')}`,
+  version: '1',
+  description: null,
+  inventory: false,
+  createdAt: '2026-11-25 12:00:00+00',
+  updatedAt: '2026-11-25 12:00:00+00',
+  running: i % 3,
+  pending: i % 5,
+}));
+// Query.jobs sends one tagged-template statement; this one answers it from memory.
+const sql = async () => rows;
+const context = () => ({ user: { sub: 'bench', roles: ['VIEWER'] }, authError: null, loaders: new Map(), sql }) as any;
+const document = parse('{ jobs { id live { running pending } } }');
+
+const seconds = Number(process.argv[2] ?? 3);
+async function time(name: string, run: () => Promise<string>) {
+  for (let i = 0; i < 50; i++) await run();
+  let n = 0;
+  const started = performance.now();
+  while (performance.now() - started < seconds * 1000) {
+    await run();
+    n++;
+  }
+  console.log(`${name.padEnd(30)} ${((performance.now() - started) / n).toFixed(3)} ms per execution`);
+}
+
+const compiled = compileQuery(schema, document);
+if (!isCompiledQuery(compiled)) throw new Error(JSON.stringify(compiled));
+const a = JSON.stringify(await execute({ schema, document, contextValue: context() }));
+if (a !== JSON.stringify(await compiled.query(undefined, context(), {}))) throw new Error('graphql-js and graphql-jit disagree');
+
+await time('graphql-js', async () => JSON.stringify(await execute({ schema, document, contextValue: context() })));
+await time('graphql-jit', async () => JSON.stringify(await compiled.query(undefined, context(), {})));
+await time('the rows as JSON, no GraphQL', async () =>
+  JSON.stringify({ data: { jobs: (await sql()).map((r) => ({ id: r.id, live: { running: r.running, pending: r.pending } })) } }),
+);
