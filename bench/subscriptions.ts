@@ -39,9 +39,15 @@ function procStats(pid: number) {
   return { cpuSeconds, rss };
 }
 
-async function recomputes(base: string): Promise<number> {
+/** From opsgraph's /metrics: failure-badge recomputes, and the update passes (count, seconds in all). */
+async function liveMetrics(base: string): Promise<{ recomputes: number; passes: number; passSeconds: number }> {
   const text = await (await fetch(`${base}/metrics`)).text();
-  return [...text.matchAll(/^opsgraph_live_recomputes_total\{badge="failureCount"\} (\d+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
+  const one = (name: string) => Number(new RegExp(`^${name} ([\\d.e+-]+)`, 'm').exec(text)?.[1] ?? 0);
+  return {
+    recomputes: one('opsgraph_live_recomputes_total\\{badge="failureCount"\\}'),
+    passes: one('opsgraph_live_pass_seconds_count'),
+    passSeconds: one('opsgraph_live_pass_seconds_sum'),
+  };
 }
 
 function request<T>(child: ChildProcess, message: object, answer: string): Promise<T> {
@@ -62,8 +68,8 @@ interface Target {
   start(): Promise<ServerProcess>;
   /** Makes one change; resolves when it is committed. */
   change(server: ServerProcess): Promise<unknown>;
-  /** Recompute counter for "count queries per change"; null where there is none. */
-  recomputes?(server: ServerProcess): Promise<number>;
+  /** opsgraph's live metrics, for the count queries per change and the server's share of the latency. */
+  liveMetrics?(server: ServerProcess): ReturnType<typeof liveMetrics>;
 }
 
 interface Row {
@@ -90,7 +96,7 @@ const opsgraph: Target = {
     return startServerProcess(db.url, { LOG_LEVEL: 'warn', NOTIFICATION_WORKER: 'off', EXECUTION_REAPER: 'off' }, profile);
   },
   change: () => db.sql`insert into orchestrator_events (kind, success, occurred_at) values ('TRAFFIC', false, now())`,
-  recomputes: (server) => recomputes(server.base),
+  liveMetrics: (server) => liveMetrics(server.base),
 };
 
 async function measure(target: Target, shape: { connections: number; per: number }): Promise<Row> {
@@ -113,7 +119,7 @@ async function measure(target: Target, shape: { connections: number; per: number
     if (ready.errors > 0) console.log(`${target.name} ${label}: ${ready.errors} subscriptions failed, first: ${ready.firstError}`);
     await sleep(1000);
     const before = procStats(server.process.pid!);
-    const recomputesBefore = (await target.recomputes?.(server)) ?? 0;
+    const metricsBefore = await target.liveMetrics?.(server);
     const started = Date.now();
     const committed: number[] = [];
     for (let i = 1; i <= CHANGES; i++) {
@@ -123,7 +129,7 @@ async function measure(target: Target, shape: { connections: number; per: number
     }
     await sleep(2000);
     const after = procStats(server.process.pid!);
-    const recomputesAfter = (await target.recomputes?.(server)) ?? 0;
+    const metricsAfter = await target.liveMetrics?.(server);
     const reports = await Promise.all(loads.map((load) => request<{ arrivals: [number, { last: number; n: number }][] }>(load, { type: 'report' }, 'report')));
     const arrivals = new Map<number, { last: number; n: number }>();
     for (const [change, seen] of reports.flatMap((r) => r.arrivals)) {
@@ -147,7 +153,10 @@ async function measure(target: Target, shape: { connections: number; per: number
       `${p50} ms`,
       `${p99} ms`,
       String(incomplete),
-      target.recomputes ? ((recomputesAfter - recomputesBefore) / CHANGES).toFixed(2) : '–',
+      metricsBefore && metricsAfter ? ((metricsAfter.recomputes - metricsBefore.recomputes) / CHANGES).toFixed(2) : '–',
+      metricsBefore && metricsAfter
+        ? `${((1000 * (metricsAfter.passSeconds - metricsBefore.passSeconds)) / Math.max(1, metricsAfter.passes - metricsBefore.passes)).toFixed(0)} ms`
+        : '–',
       `${(cpuShare * 100).toFixed(0)} %`,
       `${((after.rss - idle.rss) / 1e6 / (subscriptions / 1000)).toFixed(1)} MB`,
       `${(after.rss / 1e6).toFixed(0)} MB`,
@@ -174,8 +183,8 @@ try {
 }
 
 console.log(`\nfailure badges: commit → last subscriber, ${CHANGES} changes ${GAP_MS} ms apart per shape and target, ${LOAD_PROCESSES} load process(es)`);
-console.log('| target | connections × subs | subscribed | p50 | p99 | changes some subscriber never saw | count queries per change | server CPU (of one core) | RSS per 1 000 subs | RSS |');
-console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+console.log('| target | connections × subs | subscribed | p50 | p99 | changes some subscriber never saw | count queries per change | server pass, mean (recompute → last socket written) | server CPU (of one core) | RSS per 1 000 subs | RSS |');
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const row of rows) console.log(`| ${row.cells.join(' | ')} |`);
 console.log('\nopsgraph p99 against the baselines measured in this run (below 1 is faster):');
 for (const ours of rows.filter((r) => r.target === opsgraph.name)) {

@@ -39,6 +39,13 @@ export const liveRecomputes = new Counter({
   registers: [registry],
 });
 
+export const livePassDuration = new Histogram({
+  name: 'opsgraph_live_pass_seconds',
+  help: 'One live update pass: from the start of its recomputes until every changed badge is written to every socket',
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+  registers: [registry],
+});
+
 export const liveSubscriptions = new Gauge({
   name: 'opsgraph_live_subscriptions',
   help: 'Open subscriptions, by badge',

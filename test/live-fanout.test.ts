@@ -89,6 +89,8 @@ describe('live badge fan-out over graphql-ws', () => {
     expect(c.nexts(dead!)).toHaveLength(1);
     expect(c.nexts(scans!)).toHaveLength(1);
     expect(c.messages.filter((m) => m.type !== 'next' && m.type !== 'connection_ack')).toEqual([]);
+    // Each pass that changed a badge is timed, recompute to last socket written.
+    expect(await metric('opsgraph_live_pass_seconds_count')).toBeGreaterThanOrEqual(3);
     c.ws.close();
     await until(() => c.ws.readyState === WebSocket.CLOSED);
   });

@@ -1,6 +1,6 @@
 import { Repeater } from 'graphql-yoga';
 import type { Logger } from '../logger.js';
-import { liveRecomputes, liveSubscriptions } from '../metrics.js';
+import { livePassDuration, liveRecomputes, liveSubscriptions } from '../metrics.js';
 
 /** One badge with one set of arguments, shared by every subscriber that asks for exactly it. */
 export interface LiveSpec<T> {
@@ -183,6 +183,7 @@ export class LiveQueries {
     if (next < Infinity) this.arm(next);
     if (batch.length === 0) return;
 
+    const stopTimer = livePassDuration.startTimer();
     for (const entry of batch) {
       entry.dueAt = null;
       entry.running = true;
@@ -221,6 +222,8 @@ export class LiveQueries {
         }
       }
     }
+    // Sockets are written at the end of the tick (src/live/frame-writer.ts); this tick callback runs after that.
+    if (changed.length > 0) process.nextTick(stopTimer);
   }
 
   private async scheduleAging<T>(entry: LiveEntry<T>, value: T): Promise<void> {
