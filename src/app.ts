@@ -25,6 +25,7 @@ import { attachGraphqlWs } from './ws.js';
 import { compiledQueries } from './yoga/compiled-queries.js';
 import { limitPlugins } from './yoga/limits.js';
 import { errorMasking, maskResult } from './yoga/mask-errors.js';
+import { createJsonPostHandler } from './yoga/json-post.js';
 import { LiveFanout } from './yoga/live-fanout.js';
 import { sharedExecutionPlugin } from './yoga/shared-execution.js';
 import { observabilityPlugin, requestIdOf } from './yoga/observability.js';
@@ -120,8 +121,10 @@ export async function buildApp(env: Record<string, string | undefined> = process
   });
 
   const opsRoutes = createOpsRoutes(sql, config.maxBodyBytes);
+  const jsonPost = config.jsonFastPath ? createJsonPostHandler(yoga, log) : async () => false;
   const server: Server = createServer(async (req, res) => {
     if (await opsRoutes(req, res)) return;
+    if (await jsonPost(req, res)) return;
     void yoga(req, res);
   });
   const wsServer = attachGraphqlWs(server, yoga, verify, new LiveFanout(maskResult(masking), log));

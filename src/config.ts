@@ -15,6 +15,8 @@ export interface Config {
   limits: { depth: number; aliases: number; directives: number; tokens: number; cost: number };
   /** Executions of a query document on graphql-js before graphql-jit compiles it; null: never. */
   jitAfter: number | null;
+  /** Plain JSON POSTs answered without yoga's Fetch-API layer (src/yoga/json-post.ts). */
+  jsonFastPath: boolean;
   shutdownTimeoutMs: number;
   notifications: {
     worker: boolean;
@@ -121,6 +123,7 @@ export function loadConfig(env: Env = process.env): Config {
       tokens: integer(env, 'GRAPHQL_MAX_TOKENS', 1000, 10, 100_000),
       cost: integer(env, 'GRAPHQL_MAX_COST', 5000, 1, 10_000_000),
     },
+    jsonFastPath: onOff(env, 'GRAPHQL_JSON_FAST_PATH', true),
     jitAfter: text(env, 'GRAPHQL_JIT_AFTER', '1').toLowerCase() === 'off' ? null : integer(env, 'GRAPHQL_JIT_AFTER', 1, 0, 1000),
     shutdownTimeoutMs: duration(env, 'SHUTDOWN_TIMEOUT', '10s'),
     notifications: {

@@ -39,6 +39,12 @@ export const liveRecomputes = new Counter({
   registers: [registry],
 });
 
+export const jsonFastPathRequests = new Counter({
+  name: 'opsgraph_json_fast_path_requests_total',
+  help: 'GraphQL requests answered on the plain JSON POST path (src/yoga/json-post.ts) rather than through yoga',
+  registers: [registry],
+});
+
 export const livePassDuration = new Histogram({
   name: 'opsgraph_live_pass_seconds',
   help: 'One live update pass: from the start of its recomputes until every changed badge is written to every socket',
