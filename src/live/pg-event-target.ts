@@ -117,7 +117,9 @@ export class PgEventTarget implements EventTarget {
       running = true;
       try {
         const answer = await probe(this.client);
-        if (last !== null && answer !== last) this.emit(topic, false);
+        // The first answer is news too: a change may have landed between the badge's first read and it,
+        // as it may before a LISTEN takes effect.
+        if (answer !== last) this.emit(topic, false);
         last = answer;
       } catch (error) {
         this.options.log.debug({ err: error, topic }, 'probe failed');
