@@ -29,16 +29,15 @@ export function attachGraphqlWs(
 ): WebSocketServer {
   // Live badges write ready-made frames (src/live/frame-writer.ts), which needs uncompressed frames.
   const wsServer = new WebSocketServer({ server, path: yoga.graphqlEndpoint, perMessageDeflate: false });
-  const callers = new WeakMap<object, Caller>();
-  const writers = new WeakMap<object, FrameWriter>();
+  // Per connection: who it is (verified once), and where its live badges are written.
+  const connections = new WeakMap<object, { caller: Caller; writer: FrameWriter }>();
   useServer(
     {
       execute: (args) => (args.rootValue as { execute: Executor }).execute(args) as never,
       subscribe: (args) => (args.rootValue as { subscribe: Executor }).subscribe(args) as never,
       onConnect: async (ctx) => {
         const caller = await resolveCaller(verify, ctx.connectionParams?.authorization);
-        callers.set(ctx.extra, caller);
-        writers.set(ctx.extra, new FrameWriter(ctx.extra.socket, ctx.extra.request.socket));
+        connections.set(ctx.extra, { caller, writer: new FrameWriter(ctx.extra.socket, ctx.extra.request.socket) });
         wsConnections.inc();
         ctx.extra.socket.once('close', () => wsConnections.dec());
         if (caller.expiresAt !== null) {
@@ -51,11 +50,12 @@ export function attachGraphqlWs(
         return true;
       },
       onSubscribe: async (ctx, id, params) => {
+        const connection = connections.get(ctx.extra)!;
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...ctx,
           req: ctx.extra.request,
           socket: ctx.extra.socket,
-          caller: callers.get(ctx.extra),
+          caller: connection.caller,
           params,
         });
         let document;
@@ -76,7 +76,7 @@ export function attachGraphqlWs(
           contextValue: await contextFactory(),
         };
         if (isLiveBadgeOperation(schema, document, params.operationName)) {
-          const result = await fanout.subscribe(args, { writer: writers.get(ctx.extra)!, id });
+          const result = await fanout.subscribe(args, { writer: connection.writer, id });
           // All graphql-ws keeps for the subscription's lifetime: no context, no envelop chain.
           return { schema, document, rootValue: { subscribe: () => result } };
         }

@@ -105,3 +105,22 @@ export function useTestApp(env: Record<string, string> = {}, hooks: AppHooks = {
 export function codes(result: GqlResult): (string | undefined)[] {
   return (result.errors ?? []).map((error) => error.extensions?.code);
 }
+
+/** Waits until `check` holds, polling; fails the test after `ms`. */
+export async function until(check: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Lets the server run for a while: for asserting that something did not happen. */
+export const settle = (ms = 300) => new Promise((r) => setTimeout(r, ms));
+
+/** One unlabelled (or fully labelled) sample from a server's /metrics; 0 when absent. */
+export async function metricValue(graphqlUrl: string, name: string): Promise<number> {
+  const text = await (await fetch(graphqlUrl.replace(/\/graphql$/, '/metrics'))).text();
+  const escaped = name.replace(/[{}]/g, '\\$&');
+  return Number(new RegExp(`^${escaped} ([\\d.e+-]+)`, 'm').exec(text)?.[1] ?? 0);
+}

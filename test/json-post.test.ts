@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { token, useTestApp } from './helpers.js';
+import { metricValue, token, useTestApp } from './helpers.js';
 
 // Plain JSON POSTs are answered through envelop without yoga's Fetch-API
 // layer (src/yoga/json-post.ts). Each request below goes to the real server
@@ -9,10 +9,7 @@ import { token, useTestApp } from './helpers.js';
 const t = useTestApp();
 const off = useTestApp({ GRAPHQL_JSON_FAST_PATH: 'off' });
 
-async function metricValue(name: string): Promise<number> {
-  const text = await (await fetch(t.url.replace('/graphql', '/metrics'))).text();
-  return Number(new RegExp(`^${name} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
-}
+const fastPathRequests = () => metricValue(t.url, 'opsgraph_json_fast_path_requests_total');
 
 interface Sent {
   status: number;
@@ -52,18 +49,18 @@ describe('plain JSON POSTs', () => {
       [query('{ scanStats { total } }'), { ...viewer, accept: 'application/json' }],
       [query('{ scanStats { total } }', { variables: null, operationName: null, extensions: {} }), { ...viewer, accept: '*/*' }],
     ];
-    const before = await metricValue('opsgraph_json_fast_path_requests_total');
+    const before = await fastPathRequests();
     for (const [body, headers] of cases) {
       const { fast, yoga } = await both(body, headers);
       expect({ request: body, ...fast, requestId: undefined }).toEqual({ request: body, ...yoga, requestId: undefined });
       expect(fast.requestId).toMatch(/^[\w.:-]+$/);
     }
-    expect(await metricValue('opsgraph_json_fast_path_requests_total')).toBe(before + cases.length);
+    expect(await fastPathRequests()).toBe(before + cases.length);
   });
 
   it('hands what it does not answer itself to yoga, body and all', async () => {
     const viewer = { authorization: `Bearer ${await token('VIEWER')}` };
-    const before = await metricValue('opsgraph_json_fast_path_requests_total');
+    const before = await fastPathRequests();
     const cases: [string, Record<string, string>][] = [
       ['{"query": "{ scanStats { total } }"', viewer], // not JSON
       [JSON.stringify({ query: 5 }), viewer], // not GraphQL parameters
@@ -81,7 +78,7 @@ describe('plain JSON POSTs', () => {
       const { fast, yoga } = await both(query('{ scanStats { total } }'), { ...viewer, ...headers });
       expect(fast.body).toEqual(yoga.body);
     }
-    expect(await metricValue('opsgraph_json_fast_path_requests_total')).toBe(before + 2);
+    expect(await fastPathRequests()).toBe(before + 2);
   });
 
   it('runs mutations, echoes a sane X-Request-Id, and can be turned off', async () => {
@@ -94,13 +91,13 @@ describe('plain JSON POSTs', () => {
     expect(await res.json()).toEqual({ data: { recordScan: { scanType: 'lunch' } } });
     expect((await t.gql('{ scanStats { total } }', {}, 'VIEWER')).data).toEqual({ scanStats: { total: 1 } });
 
-    const before = await metricValue('opsgraph_json_fast_path_requests_total');
+    const before = await fastPathRequests();
     const plain = await fetch(off.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${await token('VIEWER')}` },
       body: query('{ scanStats { total } }'),
     });
     expect(await plain.json()).toEqual({ data: { scanStats: { total: 0 } } });
-    expect(await metricValue('opsgraph_json_fast_path_requests_total')).toBe(before);
+    expect(await fastPathRequests()).toBe(before);
   });
 });

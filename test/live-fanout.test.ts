@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { FrameWriter, nextMessagePrefix } from '../src/live/frame-writer.js';
-import { token, useTestApp } from './helpers.js';
+import { metricValue, settle, token, until, useTestApp } from './helpers.js';
 
 // Live badges over graphql-ws skip the per-subscriber iterators: one group per
 // (badge, arguments, document, roles) executes and serialises each change
@@ -41,20 +41,7 @@ async function raw(role: Parameters<typeof token>[0] = 'VIEWER'): Promise<Raw> {
   };
 }
 
-async function until(check: () => boolean | Promise<boolean>, ms = 5000) {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-const settle = (ms = 200) => new Promise((r) => setTimeout(r, ms));
-
-async function metric(name: string): Promise<number> {
-  const res = await fetch(t.url.replace('/graphql', '/metrics'));
-  const match = new RegExp(`^${name} (\\d+)`, 'm').exec(await res.text());
-  return match ? Number(match[1]) : 0;
-}
+const metric = (name: string) => metricValue(t.url, name);
 
 const fail = (kind = 'TRAFFIC') => t.sql`insert into orchestrator_events (kind, success, occurred_at) values (${kind}, false, now())`;
 

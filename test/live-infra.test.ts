@@ -6,7 +6,7 @@ import { listenReconnects } from '../src/metrics.js';
 import { scanCountersVersion } from '../src/db/scans.js';
 import { PgEventTarget } from '../src/live/pg-event-target.js';
 import { createLogger } from '../src/logger.js';
-import { createTestDatabase } from './helpers.js';
+import { createTestDatabase, until } from './helpers.js';
 
 const log = createLogger('silent');
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -36,13 +36,6 @@ function collect<T>(iterable: AsyncIterable<T>) {
   return { values, stop: () => iterator.return?.() };
 }
 
-async function until(check: () => boolean, ms = 5000) {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 beforeAll(async () => {
   db = await createTestDatabase();

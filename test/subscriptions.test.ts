@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import type { Client } from 'graphql-ws';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../src/db/embedded.js';
-import { TEST_SECRET, token, useTestApp } from './helpers.js';
+import { settle, TEST_SECRET, token, until, useTestApp } from './helpers.js';
 import { wsClient } from './ws-client.js';
 
 let statements = 0;
@@ -33,14 +33,6 @@ function watch(c: Client, query: string, variables?: Record<string, unknown>) {
   return { values, errors, stop };
 }
 
-async function until(check: () => boolean, ms = 5000) {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-const settle = (ms = 300) => new Promise((r) => setTimeout(r, ms));
 
 describe('badge subscriptions', () => {
   it('scanStats: current value, then a push per change, by mutation and by plain SQL', async () => {
