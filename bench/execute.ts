@@ -1,6 +1,8 @@
 // In-process, no HTTP and no database: what executing `jobs { id live { running pending } }`
 // over 1 000 job rows costs in graphql-js and compiled by graphql-jit (as src/yoga/compiled-queries.ts
 // runs repeated queries), JSON included. Isolates the executor and the scope checks from the rest.
+// Also times the same list with each JobLiveCounts' cache id (`live { id … }`), what a normalised
+// client cache asks for, as a ratio to the list without it.
 //   NODE_ENV=production npx tsx bench/execute.ts [seconds per variant, default 3]
 import { execute, parse } from 'graphql';
 import { compileQuery, isCompiledQuery } from 'graphql-jit';
@@ -20,17 +22,20 @@ const rows = Array.from({ length: 1000 }, (_, i) => ({
 const sql = async () => rows;
 const context = () => ({ user: { sub: 'bench', roles: ['VIEWER'] }, authError: null, loaders: new Map(), sql }) as any;
 const document = parse('{ jobs { id live { running pending } } }');
+const withIds = parse('{ jobs { id live { id running pending } } }');
 
 const seconds = Number(process.argv[2] ?? 3);
-async function time(name: string, run: () => Promise<string>) {
+async function time(name: string, run: () => Promise<string>, forSeconds = seconds): Promise<number> {
   for (let i = 0; i < 50; i++) await run();
   let n = 0;
   const started = performance.now();
-  while (performance.now() - started < seconds * 1000) {
+  while (performance.now() - started < forSeconds * 1000) {
     await run();
     n++;
   }
-  console.log(`${name.padEnd(30)} ${((performance.now() - started) / n).toFixed(3)} ms per execution`);
+  const perExecution = (performance.now() - started) / n;
+  console.log(`${name.padEnd(30)} ${perExecution.toFixed(3)} ms per execution`);
+  return perExecution;
 }
 
 const compiled = compileQuery(schema, document);
@@ -38,8 +43,20 @@ if (!isCompiledQuery(compiled)) throw new Error(JSON.stringify(compiled));
 const a = JSON.stringify(await execute({ schema, document, contextValue: context() }));
 if (a !== JSON.stringify(await compiled.query(undefined, context(), {}))) throw new Error('graphql-js and graphql-jit disagree');
 
+const compiledWithIds = compileQuery(schema, withIds);
+if (!isCompiledQuery(compiledWithIds)) throw new Error(JSON.stringify(compiledWithIds));
+
 await time('graphql-js', async () => JSON.stringify(await execute({ schema, document, contextValue: context() })));
 await time('graphql-jit', async () => JSON.stringify(await compiled.query(undefined, context(), {})));
+// The machine's load drifts: alternate the two in short turns and compare medians.
+const without: number[] = [];
+const withId: number[] = [];
+for (let round = 0; round < 7; round++) {
+  without.push(await time('  jit, live { running pending }', async () => JSON.stringify(await compiled.query(undefined, context(), {})), seconds / 5));
+  withId.push(await time('  jit, live { id running pending }', async () => JSON.stringify(await compiledWithIds.query(undefined, context(), {})), seconds / 5));
+}
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+console.log(`live { id … } costs ${(median(withId) / median(without)).toFixed(2)}× the list without ids (graphql-jit, median of 7 alternating turns)`);
 await time('the rows as JSON, no GraphQL', async () =>
   JSON.stringify({ data: { jobs: (await sql()).map((r) => ({ id: r.id, live: { running: r.running, pending: r.pending } })) } }),
 );

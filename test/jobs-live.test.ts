@@ -40,8 +40,8 @@ describe('Job.live', () => {
       { id: 'idle', live: { running: 0, pending: 0 } },
       { id: 'mixed', live: { running: 2, pending: 3 } },
     ]);
-    expect(await jobLiveCounts(services(), 'mixed')).toEqual({ running: 2, pending: 3 });
-    expect(await jobLiveCounts(services(), 'idle')).toEqual({ running: 0, pending: 0 });
+    expect(await jobLiveCounts(services(), 'mixed')).toEqual({ id: 'mixed', running: 2, pending: 3 });
+    expect(await jobLiveCounts(services(), 'idle')).toEqual({ id: 'idle', running: 0, pending: 0 });
     // Totals include in-flight executions of jobs no longer in the catalog.
     expect(await inFlightTotals(services())).toEqual({ running: 3, pending: 3 });
     await t.sql`delete from executions`;

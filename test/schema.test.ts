@@ -28,10 +28,6 @@ describe('printed schema', () => {
     'Mutation.rebalanceFailureCounts was removed.', // #17
     'Subscription.killSignals arg after was removed.', // #17
     'KillSignal.id was removed.', // #17
-    'ScanStats.id was removed.', // #16
-    'FailureCount.id was removed.', // #16
-    'JobLiveCounts.id was removed.', // #16
-    'Dashboard.id was removed.', // #16
   ]);
 
   it.skipIf(!existsSync(CONTRACT))('is a superset of the contract (findBreakingChanges finds nothing but the pending names)', () => {

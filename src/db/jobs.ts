@@ -13,9 +13,15 @@ export interface JobRow {
   pending?: number;
 }
 
-export interface LiveCounts {
+/** Executions in flight: published with no result yet (pending), or with some results and more to come (running). */
+export interface InFlightCounts {
   running: number;
   pending: number;
+}
+
+/** One job's in-flight counts; `id` is the job's, so a job row read with its counts is its own LiveCounts. */
+export interface LiveCounts extends InFlightCounts {
+  id: string;
 }
 
 export async function upsertJob(
@@ -84,19 +90,19 @@ export async function deleteJob(sql: Sql, id: string): Promise<void> {
  * never read. Jobs with nothing in flight are absent from the result.
  */
 export async function liveCountsByJob(sql: Sql, jobIds: readonly string[]): Promise<Map<string, LiveCounts>> {
-  const rows = await sql<({ jobId: string } & LiveCounts)[]>`
-    select job_id as "jobId",
+  const rows = await sql<LiveCounts[]>`
+    select job_id as id,
            count(*) filter (where status = 'RUNNING')::int as running,
            count(*) filter (where status = 'PENDING')::int as pending
     from executions
     where status in ('PENDING', 'RUNNING') and job_id = any(${sql.array(jobIds as string[])}::text[])
     group by job_id`;
-  return new Map(rows.map(({ jobId, running, pending }) => [jobId, { running, pending }]));
+  return new Map(rows.map((row) => [row.id, row]));
 }
 
 /** In-flight counts over every job, history included for deleted jobs. */
-export async function inFlightTotals(sql: Sql): Promise<LiveCounts> {
-  const [row] = await sql<LiveCounts[]>`
+export async function inFlightTotals(sql: Sql): Promise<InFlightCounts> {
+  const [row] = await sql<InFlightCounts[]>`
     select count(*) filter (where status = 'RUNNING')::int as running,
            count(*) filter (where status = 'PENDING')::int as pending
     from executions

@@ -7,11 +7,15 @@ import {
   type OrchestratorKind,
 } from '../db/orchestrator-events.js';
 import { BadUserInputError } from '../errors.js';
+import { failureCountId } from '../badge-ids.js';
 import { leavesWindowAt, parseSince } from '../failure-window.js';
 
 export type { OrchestratorKind } from '../db/orchestrator-events.js';
 
 export interface FailureCount {
+  /** The badge's cache identity: one per window and kind, whatever the window's spelling (src/badge-ids.ts). */
+  id: string;
+  /** The window exactly as asked for. */
   since: string;
   kind: OrchestratorKind | null;
   count: number;
@@ -35,7 +39,7 @@ export async function countFailures({ sql }: Services, args: FailureCountArgs): 
   const sinceSeconds = parseSince(args.since);
   const kind = args.kind ?? null;
   const { asOf, count } = await countFailuresSince(sql, sinceSeconds, kind && [kind]);
-  return { since: args.since, kind, count, asOf };
+  return { id: failureCountId(sinceSeconds, kind), since: args.since, kind, count, asOf };
 }
 
 /**

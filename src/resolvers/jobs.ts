@@ -3,7 +3,7 @@ import { CronExpressionParser } from 'cron-parser';
 import { loader, type Context, type Services } from '../context.js';
 import { insertAudit } from '../db/audit.js';
 import * as jobs from '../db/jobs.js';
-import type { JobRow, LiveCounts } from '../db/jobs.js';
+import type { InFlightCounts, JobRow, LiveCounts } from '../db/jobs.js';
 import * as schedules from '../db/schedules.js';
 import type { ScheduleRow } from '../db/schedules.js';
 import { scriptStatusOf, scriptStatuses, setScriptStatus, type ScriptStatus } from '../db/script-status.js';
@@ -60,7 +60,7 @@ export function jobById(ctx: Context, id: string): Promise<JobRow | null> {
 
 // --- live counts -----------------------------------------------------------
 
-const NOTHING_IN_FLIGHT: LiveCounts = { running: 0, pending: 0 };
+const nothingInFlight = (id: string): LiveCounts => ({ id, running: 0, pending: 0 });
 
 /**
  * Job.live: where the counts were read with the job (Query.jobs), the job row
@@ -71,18 +71,18 @@ export function liveCounts(ctx: Context, job: JobRow): LiveCounts | Promise<Live
   if (job.running !== undefined && job.pending !== undefined) return job as LiveCounts;
   const byJob = loader(ctx, 'jobs.live', () => new DataLoader<string, LiveCounts>(async (ids) => {
     const counts = await jobs.liveCountsByJob(ctx.sql, ids);
-    return ids.map((id) => counts.get(id) ?? NOTHING_IN_FLIGHT);
+    return ids.map((id) => counts.get(id) ?? nothingInFlight(id));
   }));
   return byJob.load(job.id);
 }
 
 /** The live counts of one job, outside any operation (subscriptions). */
 export async function jobLiveCounts({ sql }: Services, jobId: string): Promise<LiveCounts> {
-  return (await jobs.liveCountsByJob(sql, [jobId])).get(jobId) ?? NOTHING_IN_FLIGHT;
+  return (await jobs.liveCountsByJob(sql, [jobId])).get(jobId) ?? nothingInFlight(jobId);
 }
 
 /** Running and pending executions over all jobs (the dashboard's badges). */
-export function inFlightTotals({ sql }: Services): Promise<LiveCounts> {
+export function inFlightTotals({ sql }: Services): Promise<InFlightCounts> {
   return jobs.inFlightTotals(sql);
 }
 

@@ -1,5 +1,6 @@
 import { countFailures } from '../resolvers/failures.js';
 import { dashboard, DASHBOARD_WINDOW, type DashboardValue } from '../resolvers/live-badges.js';
+import { DASHBOARD_ID } from '../badge-ids.js';
 import { builder } from './builder.js';
 import { FailureCountRef, OrchestratorKind } from './failures.js';
 import { ScanStats } from './scan.js';
@@ -7,6 +8,7 @@ import { ScanStats } from './scan.js';
 export const DashboardRef = builder.objectRef<DashboardValue>('Dashboard').implement({
   authScopes: { viewer: true },
   fields: (t) => ({
+    id: t.id({ description: 'Stable identity for client caches: the same for every Dashboard value.', resolve: () => DASHBOARD_ID }),
     failureCount: t.field({
       type: FailureCountRef,
       args: {

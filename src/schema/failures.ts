@@ -28,6 +28,7 @@ const OrchestratorEventRef = builder.objectRef<OrchestratorEvent>('OrchestratorE
 export const FailureCountRef = builder.objectRef<FailureCount>('FailureCount').implement({
   authScopes: { viewer: true },
   fields: (t) => ({
+    id: t.exposeID('id', { description: 'Stable identity for client caches, derived from since and kind.' }),
     since: t.exposeString('since'),
     kind: t.expose('kind', { type: OrchestratorKind, nullable: true }),
     count: t.exposeInt('count'),

@@ -1,5 +1,6 @@
 import type { ScanCount, ScanRow, ScanStatsRow } from '../db/scans.js';
 import { rebalanceScanStats, recordScan, scanStats } from '../resolvers/scans.js';
+import { SCAN_STATS_ID } from '../badge-ids.js';
 import { builder } from './builder.js';
 
 const RecordScanInput = builder.inputType('RecordScanInput', {
@@ -32,6 +33,7 @@ const ScanStat = builder.objectRef<ScanCount>('ScanStat').implement({
 export const ScanStats = builder.objectRef<ScanStatsRow>('ScanStats').implement({
   authScopes: { viewer: true },
   fields: (t) => ({
+    id: t.id({ description: 'Stable identity for client caches: the same for every ScanStats value.', resolve: () => SCAN_STATS_ID }),
     stats: t.expose('stats', { type: [ScanStat], description: 'Sorted by scanType; types with count 0 are left out.' }),
     total: t.exposeInt('total'),
     updatedAt: t.expose('updatedAt', { type: 'DateTime', nullable: true }),
