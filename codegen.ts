@@ -3,9 +3,11 @@ import type { CodegenConfig } from '@graphql-codegen/cli';
 const scalars = { DateTime: 'string', JSON: 'unknown' };
 
 // `npm run codegen` first prints schema.graphql from the Pothos builder, then
-// types the operations that tests and examples send: the tests' as documents,
-// the examples' as plain strings (TypedDocumentString), so a client needs no
-// GraphQL library to send them.
+// types the operations that tests and examples send, as TypedDocumentNode
+// documents (the client preset's default): what Apollo Client, urql,
+// graphql-request and graphql-sse take as they are, with result and variable
+// types inferred. The examples' fragments are not masked, so a query's result
+// type holds the fields of every fragment it spreads.
 const config: CodegenConfig = {
   schema: 'schema.graphql',
   ignoreNoDocuments: true,
@@ -20,7 +22,7 @@ const config: CodegenConfig = {
       documents: ['examples/**/*.graphql'],
       preset: 'client',
       presetConfig: { fragmentMasking: false },
-      config: { useTypeImports: true, enumsAsTypes: true, documentMode: 'string', scalars },
+      config: { useTypeImports: true, enumsAsTypes: true, scalars },
     },
   },
 };

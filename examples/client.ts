@@ -2,9 +2,10 @@
 // and one typed subscription over graphql-ws.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { print } from 'graphql';
 import { createClient, type Client, type ClientOptions } from 'graphql-ws';
 import WebSocket from 'ws';
-import type { TypedDocumentString } from './gql/graphql.js';
 
 export interface Connection {
   /** The GraphQL endpoint over HTTP; graphql-ws uses the same URL with ws(s). */
@@ -33,7 +34,7 @@ export class GraphQLRequestError extends Error {
 /** A query or mutation over HTTP POST; throws GraphQLRequestError if the server answers with errors. */
 export async function request<Result, Variables>(
   connection: Connection,
-  document: TypedDocumentString<Result, Variables>,
+  document: TypedDocumentNode<Result, Variables>,
   variables: Variables,
 ): Promise<Result> {
   const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/graphql-response+json' };
@@ -41,7 +42,7 @@ export async function request<Result, Variables>(
   const response = await fetch(connection.url, {
     method: 'POST',
     headers,
-    body: JSON.stringify({ query: document.toString(), variables }),
+    body: JSON.stringify({ query: print(document), variables }),
   });
   const body = (await response.json()) as { data?: Result; errors?: ResultError[] };
   if (body.errors?.length) throw new GraphQLRequestError(body.errors);
@@ -66,12 +67,12 @@ export function wsClient(connection: Connection, on?: ClientOptions['on']): Clie
 /** Subscribes with a typed document; returns the function that unsubscribes. */
 export function subscribe<Result, Variables>(
   client: Client,
-  document: TypedDocumentString<Result, Variables>,
+  document: TypedDocumentNode<Result, Variables>,
   variables: Variables,
   handlers: { next(data: Result): void; error(error: Error): void },
 ): () => void {
   return client.subscribe<Result>(
-    { query: document.toString(), variables: variables as Record<string, unknown> },
+    { query: print(document), variables: variables as Record<string, unknown> },
     {
       next: (result) => (result.errors?.length ? handlers.error(new GraphQLRequestError(result.errors)) : handlers.next(result.data!)),
       error: (error) =>

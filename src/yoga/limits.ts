@@ -13,7 +13,7 @@ export function limitPlugins(config: Config): Plugin[] {
   const { depth, aliases, directives, tokens, cost } = config.limits;
   const plugins: Plugin[] = [
     EnvelopArmorPlugin({
-      maxDepth: { n: depth },
+      maxDepth: { n: depth, flattenFragments: true },
       maxAliases: { n: aliases },
       maxDirectives: { n: directives },
       maxTokens: { n: tokens },

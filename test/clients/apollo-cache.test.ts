@@ -1,0 +1,96 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import WebSocket from 'ws';
+import { createApolloClient } from '../../examples/apollo.js';
+import { DashboardDocument, DashboardLiveDocument, FailuresDocument, FailuresLiveDocument, JobLiveDocument, JobsDocument } from '../../examples/gql/graphql.js';
+import { token, useTestApp } from '../helpers.js';
+
+// Apollo Client 4 as a frontend runs it (without React: watchQuery is what useQuery
+// subscribes to), on the real server: HttpLink and GraphQLWsLink split by operation
+// type, one InMemoryCache, the colocated fragments of examples/badges.graphql.
+// No test writes to the cache: every update of a watched query comes from a
+// subscription's push landing on the object of the same type and id.
+const t = useTestApp({ LIVE_COALESCE_INTERVAL: '20ms' });
+const WAIT = { timeout: 10_000, interval: 20 };
+let apollo: ReturnType<typeof createApolloClient>;
+
+beforeAll(async () => {
+  apollo = createApolloClient({ url: t.url, token: await token('VIEWER') }, WebSocket);
+});
+afterAll(() => apollo?.close());
+
+const operator = async (mutation: string) => expect((await t.gql(mutation, {}, 'OPERATOR')).errors).toBeUndefined();
+const recordFailure = () => operator('mutation { recordOrchestratorEvent(input: { kind: FILE, success: false }) { id } }');
+
+/** Every complete result a watched query emits. */
+function watch<T>(observable: { subscribe(next: (result: { data?: unknown; dataState?: string }) => void): { unsubscribe(): void } }) {
+  const values: T[] = [];
+  const subscription = observable.subscribe((result) => {
+    if (result.dataState === 'complete') values.push(result.data as T);
+  });
+  return { values, stop: () => subscription.unsubscribe() };
+}
+
+/** Starts a subscription through the client and waits for its first push (it is then live on the server). */
+async function live(run: () => { subscribe(observer: { next(value: { data?: unknown }): void; error(e: unknown): void }): { unsubscribe(): void } }) {
+  const pushes: unknown[] = [];
+  const errors: unknown[] = [];
+  const subscription = run().subscribe({ next: (value) => pushes.push(value.data), error: (e) => errors.push(e) });
+  await vi.waitFor(() => expect(pushes.length + errors.length).toBeGreaterThan(0), WAIT);
+  expect(errors).toEqual([]);
+  return { pushes, stop: () => subscription.unsubscribe() };
+}
+
+describe('Apollo Client 4 with InMemoryCache', () => {
+  it('a failureCount push updates the watched query of the same badge (60m and 1h are one badge)', async () => {
+    const query = watch<{ failureCount: { id: string; count: number } }>(
+      apollo.client.watchQuery({ query: FailuresDocument, variables: { since: '1h' } }),
+    );
+    await vi.waitFor(() => expect(query.values).toHaveLength(1), WAIT);
+    const before = query.values[0]!.failureCount.count;
+    const sub = await live(() => apollo.client.subscribe({ query: FailuresLiveDocument, variables: { since: '60m' } }));
+
+    await recordFailure();
+    await vi.waitFor(() => expect(query.values.at(-1)!.failureCount.count).toBe(before + 1), WAIT);
+    expect(query.values.at(-1)!.failureCount.id).toBe('1h');
+    // One object for the badge in the cache, which the query and the subscription share.
+    const cached = apollo.client.cache.extract() as Record<string, { count?: number }>;
+    expect(Object.keys(cached).filter((key) => key.startsWith('FailureCount:'))).toEqual(['FailureCount:1h']);
+    expect(cached['FailureCount:1h']!.count).toBe(before + 1);
+    sub.stop();
+    query.stop();
+  });
+
+  it('a jobLiveCounts push updates that job in the watched job list', async () => {
+    expect((await t.gql('mutation { upsertJob(input: { id: "apollo.job", version: "1" }) { id } }', {}, 'ADMIN')).errors).toBeUndefined();
+    const query = watch<{ jobs: { id: string; live: { pending: number } }[] }>(apollo.client.watchQuery({ query: JobsDocument }));
+    await vi.waitFor(() => expect(query.values).toHaveLength(1), WAIT);
+    const pendingOf = () => query.values.at(-1)!.jobs.find((job) => job.id === 'apollo.job')!.live.pending;
+    expect(pendingOf()).toBe(0);
+    const sub = await live(() => apollo.client.subscribe({ query: JobLiveDocument, variables: { jobId: 'apollo.job' } }));
+
+    await operator('mutation { startExecution(input: { jobId: "apollo.job", targetCount: 1 }) { id } }');
+    await vi.waitFor(() => expect(pendingOf()).toBe(1), WAIT);
+    sub.stop();
+    query.stop();
+  });
+
+  it('a dashboard push updates the watched dashboard query, and the failure badge it shares', async () => {
+    const dashboard = watch<{ dashboard: { scanStats: { total: number }; failureCount: { count: number } } }>(
+      apollo.client.watchQuery({ query: DashboardDocument }),
+    );
+    const badge = watch<{ failureCount: { count: number } }>(apollo.client.watchQuery({ query: FailuresDocument, variables: { since: '1h' } }));
+    await vi.waitFor(() => expect(dashboard.values.length * badge.values.length).toBe(1), WAIT);
+    const { scanStats, failureCount } = dashboard.values[0]!.dashboard;
+    const sub = await live(() => apollo.client.subscribe({ query: DashboardLiveDocument }));
+
+    await operator('mutation { recordScan(input: { scanType: "apollo", subjectId: "s" }) { id } }');
+    await vi.waitFor(() => expect(dashboard.values.at(-1)!.dashboard.scanStats.total).toBe(scanStats.total + 1), WAIT);
+    await recordFailure();
+    await vi.waitFor(() => expect(dashboard.values.at(-1)!.dashboard.failureCount.count).toBe(failureCount.count + 1), WAIT);
+    // The dashboard's failureCount is the top-level 1h badge: that watched query moved with it.
+    await vi.waitFor(() => expect(badge.values.at(-1)!.failureCount.count).toBe(failureCount.count + 1), WAIT);
+    sub.stop();
+    dashboard.stop();
+    badge.stop();
+  });
+});
