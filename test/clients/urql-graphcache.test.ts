@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, expectTypeOf, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { DashboardDocument, DashboardLiveDocument, FailuresDocument, FailuresLiveDocument, JobLiveDocument, JobsDocument } from '../../examples/gql/graphql.js';
 import { createUrqlClient } from '../../examples/urql.js';
@@ -44,6 +44,13 @@ async function live(source: Source) {
 }
 
 describe('urql with Graphcache and the subscription exchange', () => {
+  it('takes the generated documents as they are, typing their results (tsc checks this file)', async () => {
+    const { data, error } = await urql.client.query(FailuresDocument, { since: '15m', kind: 'EMAIL' }).toPromise();
+    expect(error).toBeUndefined();
+    expectTypeOf(data!.failureCount.count).toEqualTypeOf<number>();
+    expect(data!.failureCount).toMatchObject({ id: '15m:EMAIL', since: '15m', kind: 'EMAIL', count: 0 });
+  });
+
   it('a failureCount push updates the watched query of the same badge (60m and 1h are one badge)', async () => {
     const query = watch<{ failureCount: { id: string; count: number } }>(urql.client.query(FailuresDocument, { since: '1h' }));
     await vi.waitFor(() => expect(query.values).toHaveLength(1), WAIT);
