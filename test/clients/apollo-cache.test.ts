@@ -51,8 +51,8 @@ describe('Apollo Client 4 with InMemoryCache', () => {
     const query = watch<{ failureCount: { id: string; count: number } }>(
       apollo.client.watchQuery({ query: FailuresDocument, variables: { since: '1h' } }),
     );
-    await vi.waitFor(() => expect(query.values).toHaveLength(1), WAIT);
-    const before = query.values[0]!.failureCount.count;
+    await vi.waitFor(() => expect(query.values.length).toBeGreaterThan(0), WAIT);
+    const before = query.values.at(-1)!.failureCount.count;
     const sub = await live(() => apollo.client.subscribe({ query: FailuresLiveDocument, variables: { since: '60m' } }));
 
     await recordFailure();
@@ -69,7 +69,7 @@ describe('Apollo Client 4 with InMemoryCache', () => {
   it('a jobLiveCounts push updates that job in the watched job list', async () => {
     expect((await t.gql('mutation { upsertJob(input: { id: "apollo.job", version: "1" }) { id } }', {}, 'ADMIN')).errors).toBeUndefined();
     const query = watch<{ jobs: { id: string; live: { pending: number } }[] }>(apollo.client.watchQuery({ query: JobsDocument }));
-    await vi.waitFor(() => expect(query.values).toHaveLength(1), WAIT);
+    await vi.waitFor(() => expect(query.values.length).toBeGreaterThan(0), WAIT);
     const pendingOf = () => query.values.at(-1)!.jobs.find((job) => job.id === 'apollo.job')!.live.pending;
     expect(pendingOf()).toBe(0);
     const sub = await live(() => apollo.client.subscribe({ query: JobLiveDocument, variables: { jobId: 'apollo.job' } }));
@@ -85,8 +85,9 @@ describe('Apollo Client 4 with InMemoryCache', () => {
       apollo.client.watchQuery({ query: DashboardDocument }),
     );
     const badge = watch<{ failureCount: { count: number } }>(apollo.client.watchQuery({ query: FailuresDocument, variables: { since: '1h' } }));
-    await vi.waitFor(() => expect(dashboard.values.length * badge.values.length).toBe(1), WAIT);
-    const { scanStats, failureCount } = dashboard.values[0]!.dashboard;
+    // Either may emit twice here: they share the 1h badge's object, and the later response refreshes its asOf.
+    await vi.waitFor(() => expect(dashboard.values.length && badge.values.length).toBeGreaterThan(0), WAIT);
+    const { scanStats, failureCount } = dashboard.values.at(-1)!.dashboard;
     const sub = await live(() => apollo.client.subscribe({ query: DashboardLiveDocument }));
 
     await operator('mutation { recordScan(input: { scanType: "apollo", subjectId: "s" }) { id } }');

@@ -53,8 +53,8 @@ describe('urql with Graphcache and the subscription exchange', () => {
 
   it('a failureCount push updates the watched query of the same badge (60m and 1h are one badge)', async () => {
     const query = watch<{ failureCount: { id: string; count: number } }>(urql.client.query(FailuresDocument, { since: '1h' }));
-    await vi.waitFor(() => expect(query.values).toHaveLength(1), WAIT);
-    const before = query.values[0]!.failureCount.count;
+    await vi.waitFor(() => expect(query.values.length).toBeGreaterThan(0), WAIT);
+    const before = query.values.at(-1)!.failureCount.count;
     const sub = await live(urql.client.subscription(FailuresLiveDocument, { since: '60m' }));
 
     await recordFailure();
@@ -68,7 +68,7 @@ describe('urql with Graphcache and the subscription exchange', () => {
   it('a jobLiveCounts push updates that job in the watched job list', async () => {
     expect((await t.gql('mutation { upsertJob(input: { id: "urql.job", version: "1" }) { id } }', {}, 'ADMIN')).errors).toBeUndefined();
     const query = watch<{ jobs: { id: string; live: { pending: number } }[] }>(urql.client.query(JobsDocument, {}));
-    await vi.waitFor(() => expect(query.values).toHaveLength(1), WAIT);
+    await vi.waitFor(() => expect(query.values.length).toBeGreaterThan(0), WAIT);
     const pendingOf = () => query.values.at(-1)!.jobs.find((job) => job.id === 'urql.job')!.live.pending;
     expect(pendingOf()).toBe(0);
     const sub = await live(urql.client.subscription(JobLiveDocument, { jobId: 'urql.job' }));
