@@ -80,7 +80,7 @@ describe('window edges, with asOf the database clock', () => {
           from unnest(array[-${seconds}::bigint * 1000000 + 1, -1, -${seconds}::bigint * 1000000 - 1000, 1000]) as u(o)`;
 
         const result = await countFailures(services(tx), { since });
-        expect(result).toEqual({ since, kind: null, count: 4, asOf });
+        expect(result).toEqual({ id: expect.any(String), since, kind: null, count: 4, asOf });
         expect((await countFailures(services(tx), { since, kind: 'TRAFFIC' })).count).toBe(2);
         expect((await countFailures(services(tx), { since, kind: 'EMAIL' })).count).toBe(2);
         expect((await countFailures(services(tx), { since, kind: 'FILE' })).count).toBe(0);
