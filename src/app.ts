@@ -23,7 +23,10 @@ import { schema } from './schema/index.js';
 import { UnauthenticatedError } from './errors.js';
 import { attachGraphqlWs } from './ws.js';
 import { compiledQueries } from './yoga/compiled-queries.js';
+import { corsOptions } from './yoga/cors.js';
+import { httpResponsePlugin } from './yoga/http-response.js';
 import { limitPlugins } from './yoga/limits.js';
+import { persistedOperations } from './yoga/persisted.js';
 import { errorMasking, maskResult } from './yoga/mask-errors.js';
 import { createJsonPostHandler } from './yoga/json-post.js';
 import { LiveFanout } from './yoga/live-fanout.js';
@@ -79,6 +82,7 @@ export async function buildApp(env: Record<string, string | undefined> = process
   const kills = new KillFeed(events, sql, log);
 
   const masking = errorMasking(log);
+  const compression = { minBytes: config.compressionMinBytes };
   const yoga = createYoga<Record<string, unknown>, Context>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -95,7 +99,18 @@ export async function buildApp(env: Record<string, string | undefined> = process
       error: (...args) => log.error({ err: args.find((a) => a instanceof Error) }, args.map(String).join(' ')),
     },
     maskedErrors: masking,
-    plugins: [...limitPlugins(config), observabilityPlugin(log), sharedExecutionPlugin(), ...compiledQueries(log, config.jitAfter)],
+    // Apollo's BatchHttpLink: a JSON array of operations, each parsed, limited and executed on its own.
+    batching: config.batchMax > 0 ? { limit: config.batchMax } : false,
+    cors: corsOptions(config.corsOrigins),
+    plugins: [
+      persistedOperations({ trustedDocuments: config.trustedDocuments, apqMaxEntries: 1000 }),
+      ...limitPlugins(config),
+      observabilityPlugin(log),
+      sharedExecutionPlugin(),
+      ...compiledQueries(log, config.jitAfter),
+      // Last: it may replace the response (compression) after the others have set their headers.
+      httpResponsePlugin(compression),
+    ],
     context: async (initial) => {
       const request = (initial as { request?: Request }).request;
       // graphql-ws verified the token once, when the connection opened.
@@ -121,7 +136,8 @@ export async function buildApp(env: Record<string, string | undefined> = process
   });
 
   const opsRoutes = createOpsRoutes(sql, config.maxBodyBytes);
-  const jsonPost = config.jsonFastPath ? createJsonPostHandler(yoga, log) : async () => false;
+  // With trusted documents every request names a persisted document, which yoga's plugin looks up: yoga answers them all.
+  const jsonPost = config.jsonFastPath && config.trustedDocuments === null ? createJsonPostHandler(yoga, log, compression) : async () => false;
   const server: Server = createServer(async (req, res) => {
     if (await opsRoutes(req, res)) return;
     if (await jsonPost(req, res)) return;

@@ -1,0 +1,103 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { usePersistedOperations } from '@graphql-yoga/plugin-persisted-operations';
+import { GraphQLError } from 'graphql';
+import { createLRUCache, type GraphQLParams, type Plugin } from 'graphql-yoga';
+import { ConfigError } from '../config.js';
+
+type Extensions = { persistedQuery?: { version?: unknown; sha256Hash?: unknown } } | null | undefined;
+
+/** The hash of a request that names a persisted operation: Apollo's `extensions.persistedQuery` or a `documentId`. */
+function persistedIdOf(params: GraphQLParams & { documentId?: unknown }): string | null {
+  const persisted = (params.extensions as Extensions)?.persistedQuery;
+  if (persisted?.version === 1 && typeof persisted.sha256Hash === 'string') return persisted.sha256Hash;
+  return typeof params.documentId === 'string' ? params.documentId.replace(/^sha256:/, '') : null;
+}
+
+/** Whether a request body uses persisted operations at all (the JSON fast path leaves those to yoga). */
+export function usesPersistedOperation(params: { extensions?: unknown; documentId?: unknown }): boolean {
+  return params.documentId !== undefined || (params.extensions as Extensions)?.persistedQuery !== undefined;
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/**
+ * Apollo's automatic persisted queries: a request with only a hash gets
+ * `PersistedQueryNotFound` (code PERSISTED_QUERY_NOT_FOUND) until the client
+ * has sent the query once with its hash; after that the hash alone works. The
+ * store is per process and bounded: an instance that has not seen a hash
+ * answers "not found" and the client resends the query, as APQ intends.
+ * Requests without a hash are untouched.
+ */
+function automaticPersistedQueries(maxEntries: number): Plugin {
+  const store = createLRUCache<string>({ max: maxEntries });
+  const lookup = usePersistedOperations({
+    allowArbitraryOperations: true,
+    extractPersistedOperationId: (params) => persistedIdOf(params),
+    getPersistedOperation: (hash) => store.get(hash) ?? null,
+    customErrors: {
+      notFound: { message: 'PersistedQueryNotFound', extensions: { code: 'PERSISTED_QUERY_NOT_FOUND', http: { status: 200 } } },
+    },
+  }) as Plugin;
+  return {
+    ...lookup,
+    onParams(payload) {
+      const hash = persistedIdOf(payload.params);
+      if (hash === null) return;
+      const query = payload.params.query;
+      if (typeof query === 'string') {
+        // Only a hash that is the query's own is stored: nobody can plant another document under it.
+        if (sha256(query) !== hash) {
+          throw new GraphQLError('provided sha does not match query', { extensions: { code: 'PERSISTED_QUERY_HASH_MISMATCH', http: { status: 400 } } });
+        }
+        store.set(hash, query);
+        return;
+      }
+      return lookup.onParams!(payload);
+    },
+  };
+}
+
+/** Reads a persisted-documents manifest (GraphQL Code Generator's `persisted-documents.json`: hash → document). */
+export function readManifest(path: string): Map<string, string> {
+  let manifest: unknown;
+  try {
+    manifest = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new ConfigError(`GRAPHQL_TRUSTED_DOCUMENTS: cannot read ${path}: ${(error as Error).message}`);
+  }
+  if (typeof manifest !== 'object' || manifest === null || Array.isArray(manifest) || !Object.values(manifest).every((d) => typeof d === 'string')) {
+    throw new ConfigError(`GRAPHQL_TRUSTED_DOCUMENTS: ${path} is not a manifest of { "<hash>": "<document>" }`);
+  }
+  return new Map(Object.entries(manifest as Record<string, string>));
+}
+
+/**
+ * Trusted documents: only the documents of the manifest run, named by their
+ * hash (`extensions.persistedQuery.sha256Hash` as Apollo sends it, or
+ * `documentId`). A query text is refused, even one that is in the manifest.
+ */
+function trustedDocuments(manifest: Map<string, string>): Plugin {
+  return usePersistedOperations({
+    allowArbitraryOperations: false,
+    extractPersistedOperationId: (params) => persistedIdOf(params),
+    getPersistedOperation: (hash) => manifest.get(hash) ?? null,
+    customErrors: {
+      notFound: { message: 'PersistedQueryNotFound', extensions: { code: 'PERSISTED_QUERY_NOT_IN_LIST', http: { status: 400 } } },
+      keyNotFound: { message: 'PersistedQueryKeyNotFound: this server runs trusted documents only; send a document hash', extensions: { code: 'PERSISTED_QUERY_ID_REQUIRED', http: { status: 400 } } },
+      persistedQueryOnly: { message: 'PersistedQueryOnly: this server runs trusted documents only; send the hash without the document', extensions: { code: 'PERSISTED_QUERY_ONLY', http: { status: 400 } } },
+    },
+  }) as Plugin;
+}
+
+export interface PersistedSettings {
+  /** A manifest path: trusted documents only. null: automatic persisted queries beside plain queries. */
+  trustedDocuments: string | null;
+  apqMaxEntries: number;
+}
+
+export function persistedOperations(settings: PersistedSettings): Plugin {
+  return settings.trustedDocuments === null
+    ? automaticPersistedQueries(settings.apqMaxEntries)
+    : trustedDocuments(readManifest(settings.trustedDocuments));
+}
