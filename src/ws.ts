@@ -15,6 +15,13 @@ type Executor = (args: ExecutionArgs) => unknown;
 /** graphql-ws close code for an expired token: clients reconnect with a fresh one. */
 export const TOKEN_EXPIRED = 4403;
 
+/** A refusal without `extensions.http` (the status yoga gives it over HTTP), which means nothing on a socket. */
+function withoutHttp(error: GraphQLError): GraphQLError {
+  if (!error.extensions?.http) return error;
+  const { http: _http, ...extensions } = error.extensions;
+  return new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, path: error.path, originalError: error.originalError, extensions });
+}
+
 /**
  * graphql-ws on the HTTP server's port and path. Every operation goes through
  * yoga's envelop (parse, validate, limits, context), exactly as over HTTP. The
@@ -63,9 +70,9 @@ export function attachGraphqlWs(
           // graphql-armor's limits throw from parse and validate; either way it is the client's error.
           document = parse(params.query);
           const errors = validate(schema, document);
-          if (errors.length > 0) return errors;
+          if (errors.length > 0) return errors.map(withoutHttp);
         } catch (error) {
-          if (error instanceof GraphQLError) return [error];
+          if (error instanceof GraphQLError) return [withoutHttp(error)];
           throw error;
         }
         const args = {
