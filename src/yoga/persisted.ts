@@ -7,11 +7,14 @@ import { ConfigError } from '../config.js';
 
 type Extensions = { persistedQuery?: { version?: unknown; sha256Hash?: unknown } } | null | undefined;
 
+/** GraphQL Code Generator writes hashes as `sha256:<hex>`, Apollo as `<hex>`: both name the same document. */
+const bareHash = (id: string) => id.replace(/^sha256:/, '');
+
 /** The hash of a request that names a persisted operation: Apollo's `extensions.persistedQuery` or a `documentId`. */
 function persistedIdOf(params: GraphQLParams & { documentId?: unknown }): string | null {
   const persisted = (params.extensions as Extensions)?.persistedQuery;
-  if (persisted?.version === 1 && typeof persisted.sha256Hash === 'string') return persisted.sha256Hash;
-  return typeof params.documentId === 'string' ? params.documentId.replace(/^sha256:/, '') : null;
+  if (persisted?.version === 1 && typeof persisted.sha256Hash === 'string') return bareHash(persisted.sha256Hash);
+  return typeof params.documentId === 'string' ? bareHash(params.documentId) : null;
 }
 
 /** Whether a request body uses persisted operations at all (the JSON fast path leaves those to yoga). */
@@ -69,7 +72,7 @@ export function readManifest(path: string): Map<string, string> {
   if (typeof manifest !== 'object' || manifest === null || Array.isArray(manifest) || !Object.values(manifest).every((d) => typeof d === 'string')) {
     throw new ConfigError(`GRAPHQL_TRUSTED_DOCUMENTS: ${path} is not a manifest of { "<hash>": "<document>" }`);
   }
-  return new Map(Object.entries(manifest as Record<string, string>));
+  return new Map(Object.entries(manifest as Record<string, string>).map(([hash, document]) => [bareHash(hash), document]));
 }
 
 /**
