@@ -23,6 +23,7 @@ import { schema } from './schema/index.js';
 import { UnauthenticatedError } from './errors.js';
 import { attachGraphqlWs } from './ws.js';
 import { compiledQueries } from './yoga/compiled-queries.js';
+import { BATCH_HARD_CAP, batchLimit } from './yoga/batching.js';
 import { corsOptions } from './yoga/cors.js';
 import { httpResponsePlugin } from './yoga/http-response.js';
 import { limitPlugins } from './yoga/limits.js';
@@ -99,10 +100,12 @@ export async function buildApp(env: Record<string, string | undefined> = process
       error: (...args) => log.error({ err: args.find((a) => a instanceof Error) }, args.map(String).join(' ')),
     },
     maskedErrors: masking,
-    // Apollo's BatchHttpLink: a JSON array of operations, each parsed, limited and executed on its own.
-    batching: config.batchMax > 0 ? { limit: config.batchMax } : false,
+    // Apollo's BatchHttpLink: a JSON array of operations, each parsed, limited and executed on its own
+    // (GRAPHQL_BATCH_MAX is enforced by batchLimit, with a result per operation).
+    batching: config.batchMax > 0 ? { limit: Math.max(config.batchMax, BATCH_HARD_CAP) } : false,
     cors: corsOptions(config.corsOrigins),
     plugins: [
+      batchLimit(config.batchMax),
       persistedOperations({ trustedDocuments: config.trustedDocuments, apqMaxEntries: 1000 }),
       ...limitPlugins(config),
       observabilityPlugin(log),

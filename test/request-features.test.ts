@@ -152,13 +152,22 @@ describe('batching (Apollo BatchHttpLink)', () => {
     expect(res.headers['cache-control']).toBe('no-store');
   });
 
-  it('refuses a batch over the maximum (default 10; GRAPHQL_BATCH_MAX) with 413 and says the maximum', async () => {
+  it('refuses a batch over the maximum (default 10; GRAPHQL_BATCH_MAX): none runs, each gets the refusal', async () => {
     const ten = await post(t.url, Array.from({ length: 10 }, () => ({ query: '{ me { id } }' })));
     expect([ten.status, ten.body.length]).toEqual([200, 10]);
-    const eleven = await post(t.url, Array.from({ length: 11 }, () => ({ query: '{ me { id } }' })));
-    expect([eleven.status, eleven.body]).toEqual([413, { errors: [{ message: 'Batching is limited to 10 operations per request.', extensions: { code: 'BAD_REQUEST' } }] }]);
+    const refusal = (max: number, size: number) => ({
+      errors: [{ message: `Batching is limited to ${max} operations per request; this batch has ${size}, and none of them ran.`, extensions: { code: 'BATCH_LIMIT_EXCEEDED' } }],
+    });
+    const scan = { query: 'mutation { recordScan(input: { scanType: "batch", subjectId: "b" }) { id } }' };
+    const eleven = await post(t.url, Array.from({ length: 11 }, () => scan), { authorization: `Bearer ${await token('OPERATOR')}` });
+    expect([eleven.status, eleven.body]).toEqual([200, Array.from({ length: 11 }, () => refusal(10, 11))]);
+    const total = await post(t.url, { query: '{ scanStats { total } }' });
+    expect(total.body).toEqual({ data: { scanStats: { total: 0 } } });
     const three = await post(configured.url, Array.from({ length: 3 }, () => ({ documentId: 'x' })));
-    expect([three.status, three.body.errors[0].message]).toEqual([413, 'Batching is limited to 2 operations per request.']);
+    expect(three.body).toEqual(Array.from({ length: 3 }, () => refusal(2, 3)));
+    // An array of more than 100 is refused whole, unread.
+    const flood = await post(t.url, Array.from({ length: 101 }, () => ({ query: '{ me { id } }' })));
+    expect([flood.status, flood.body.errors[0].message]).toEqual([413, 'Batching is limited to 100 operations per request.']);
     expect(loadConfig({ GRAPHQL_BATCH_MAX: '0' }).batchMax).toBe(0);
   });
 });
