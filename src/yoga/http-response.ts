@@ -42,10 +42,9 @@ export async function finishBody(
   compression: Compression,
 ): Promise<{ body: Uint8Array; headers: Record<string, string> }> {
   const headers: Record<string, string> = { 'cache-control': 'no-store' };
-  if (compression.minBytes === null || body.byteLength < compression.minBytes) return { body, headers };
-  headers.vary = 'Accept-Encoding';
   const encoding = chooseEncoding(acceptEncoding);
-  if (encoding === null) return { body, headers };
+  if (encoding === null || compression.minBytes === null || body.byteLength < compression.minBytes) return { body, headers };
+  headers.vary = 'Accept-Encoding';
   headers['content-encoding'] = encoding;
   return { body: encoding === 'br' ? await brotli(body, BROTLI) : await gzipped(body), headers };
 }
@@ -57,15 +56,20 @@ export async function finishBody(
  */
 export function httpResponsePlugin(compression: Compression): Plugin {
   return {
-    async onResponse({ request, response, setResponse, fetchAPI }) {
+    onResponse({ request, response, setResponse, fetchAPI }) {
       response.headers.set('cache-control', 'no-store');
       const type = response.headers.get('content-type') ?? '';
-      if (compression.minBytes === null || !WHOLE_BODIES.test(type) || response.headers.has('content-encoding') || !response.body) return;
-      const finished = await finishBody(new Uint8Array(await response.arrayBuffer()), request.headers.get('accept-encoding'), compression);
-      const headers = new fetchAPI.Headers(response.headers);
-      for (const [name, value] of Object.entries(finished.headers)) headers.set(name, value);
-      headers.set('content-length', String(finished.body.byteLength));
-      setResponse(new fetchAPI.Response(finished.body as Uint8Array<ArrayBuffer>, { status: response.status, statusText: response.statusText, headers }));
+      const acceptEncoding = request.headers.get('accept-encoding');
+      if (compression.minBytes === null || chooseEncoding(acceptEncoding) === null) return;
+      if (!WHOLE_BODIES.test(type) || response.headers.has('content-encoding') || !response.body) return;
+      // Only here does the hook return a promise: a response left as it is costs no extra tick.
+      return (async () => {
+        const finished = await finishBody(new Uint8Array(await response.arrayBuffer()), acceptEncoding, compression);
+        const headers = new fetchAPI.Headers(response.headers);
+        for (const [name, value] of Object.entries(finished.headers)) headers.set(name, value);
+        headers.set('content-length', String(finished.body.byteLength));
+        setResponse(new fetchAPI.Response(finished.body as Uint8Array<ArrayBuffer>, { status: response.status, statusText: response.statusText, headers }));
+      })();
     },
   };
 }
