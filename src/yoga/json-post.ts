@@ -34,7 +34,7 @@ const isObject = (value: unknown): value is Record<string, unknown> => typeof va
 
 /**
  * POST to the endpoint, a JSON body, JSON (or anything) accepted, and no
- * Origin: browsers send one, and their requests keep yoga's CORS and CSRF
+ * Origin: browsers send one, and their requests keep yoga's CORS
  * handling. `application/graphql-response+json` goes to yoga too, whose
  * status codes differ for it.
  */
