@@ -7,7 +7,7 @@ export type CorsOrigins = '*' | string[];
 
 const COMMON = {
   methods: ['GET', 'POST', 'OPTIONS'],
-  allowedHeaders: ['authorization', 'content-type', 'accept', 'x-request-id', 'apollographql-client-name', 'apollographql-client-version'],
+  // Request headers are reflected (yoga's default): no header carries authority but Authorization.
   exposedHeaders: ['x-request-id'],
   maxAge: 600,
 };
