@@ -84,6 +84,7 @@ export async function buildApp(env: Record<string, string | undefined> = process
 
   const masking = errorMasking(log);
   const compression = { minBytes: config.compressionMinBytes };
+  const persisted = persistedOperations({ trustedDocuments: config.trustedDocuments, apqMaxEntries: 1000 });
   const yoga = createYoga<Record<string, unknown>, Context>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -106,7 +107,7 @@ export async function buildApp(env: Record<string, string | undefined> = process
     cors: corsOptions(config.corsOrigins),
     plugins: [
       batchLimit(config.batchMax),
-      persistedOperations({ trustedDocuments: config.trustedDocuments, apqMaxEntries: 1000 }),
+      persisted.plugin,
       ...limitPlugins(config),
       observabilityPlugin(log),
       sharedExecutionPlugin(),
@@ -139,8 +140,7 @@ export async function buildApp(env: Record<string, string | undefined> = process
   });
 
   const opsRoutes = createOpsRoutes(sql, config.maxBodyBytes);
-  // With trusted documents every request names a persisted document, which yoga's plugin looks up: yoga answers them all.
-  const jsonPost = config.jsonFastPath && config.trustedDocuments === null ? createJsonPostHandler(yoga, log, compression) : async () => false;
+  const jsonPost = config.jsonFastPath ? createJsonPostHandler(yoga, log, { compression, persisted }) : async () => false;
   const server: Server = createServer(async (req, res) => {
     if (await opsRoutes(req, res)) return;
     if (await jsonPost(req, res)) return;

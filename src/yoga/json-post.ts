@@ -6,7 +6,7 @@ import type { Logger } from '../logger.js';
 import { jsonFastPathRequests } from '../metrics.js';
 import { finishBody, type Compression } from './http-response.js';
 import { requestIdOf } from './observability.js';
-import { usesPersistedOperation } from './persisted.js';
+import { usesPersistedOperation, type PersistedOperations } from './persisted.js';
 
 // Most requests a badge server gets are the same shape: a dashboard back end
 // or an agent POSTing JSON and accepting JSON. yoga answers them through the
@@ -14,10 +14,11 @@ import { usesPersistedOperation } from './persisted.js';
 // promise chains), which measured as the largest part of a small badge's
 // cost. This path answers exactly those requests through the same envelop
 // (parse and validation caches, limits, scope checks, masking, metrics,
-// graphql-jit) and writes the JSON itself. Anything else (browsers, other
-// content types, subscriptions, a malformed body, batches, persisted
-// operations) goes to yoga. Its responses get the same finishing as yoga's
-// (Cache-Control, compression: ./http-response.ts).
+// graphql-jit) and writes the JSON itself, a known persisted hash included.
+// Anything else (browsers, other content types, subscriptions, a malformed
+// body, batches, a new APQ query, an unknown hash, a document text under
+// trusted documents) goes to yoga. Its responses get the same finishing as
+// yoga's (Cache-Control, compression: ./http-response.ts).
 
 type Yoga = YogaServerInstance<Record<string, unknown>, Context>;
 
@@ -52,7 +53,6 @@ function isPlainJsonPost(req: IncomingMessage, endpoint: string): boolean {
 function isParams(body: unknown): body is Params {
   return (
     isObject(body) &&
-    !usesPersistedOperation(body) &&
     typeof body.query === 'string' &&
     (body.variables == null || isObject(body.variables)) &&
     (body.operationName == null || typeof body.operationName === 'string') &&
@@ -95,7 +95,7 @@ async function sendResponse(res: ServerResponse, response: Response, requestId: 
  * resolves false without touching the request for yoga to answer. The server
  * has already refused a body of unknown or excessive length (src/http.ts).
  */
-export function createJsonPostHandler(yoga: Yoga, log: Logger, compression: Compression) {
+export function createJsonPostHandler(yoga: Yoga, log: Logger, { compression, persisted }: { compression: Compression; persisted: PersistedOperations }) {
   /** yoga itself, for a request whose body was read here and turned out to need it. */
   async function handOver(req: IncomingMessage, res: ServerResponse, body: Buffer, request: Request): Promise<true> {
     const headers = new Headers();
@@ -129,6 +129,15 @@ export function createJsonPostHandler(yoga: Yoga, log: Logger, compression: Comp
     try {
       params = JSON.parse(body.toString('utf8'));
     } catch {
+      return handOver(req, res, body, request);
+    }
+    if (isObject(params) && usesPersistedOperation(params)) {
+      // A persisted operation: run here only what yoga's plugin would run as it is (a known hash and no query).
+      const query = persisted.documentFor(params);
+      if (query === null) return handOver(req, res, body, request);
+      params = { ...params, query };
+    } else if (persisted.trustedOnly) {
+      // A document text (refused) or nothing to run: yoga's plugin answers.
       return handOver(req, res, body, request);
     }
     if (!isParams(params)) return handOver(req, res, body, request);

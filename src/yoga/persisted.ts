@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { usePersistedOperations } from '@graphql-yoga/plugin-persisted-operations';
 import { GraphQLError } from 'graphql';
-import { createLRUCache, type GraphQLParams, type Plugin } from 'graphql-yoga';
+import type { GraphQLParams, Plugin } from 'graphql-yoga';
+import { LRUCache } from 'lru-cache';
 import { ConfigError } from '../config.js';
 
 type Extensions = { persistedQuery?: { version?: unknown; sha256Hash?: unknown } } | null | undefined;
@@ -32,8 +33,7 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
  * answers "not found" and the client resends the query, as APQ intends.
  * Requests without a hash are untouched.
  */
-function automaticPersistedQueries(maxEntries: number): Plugin {
-  const store = createLRUCache<string>({ max: maxEntries });
+function automaticPersistedQueries(store: LRUCache<string, string>): Plugin {
   const lookup = usePersistedOperations({
     allowArbitraryOperations: true,
     extractPersistedOperationId: (params) => persistedIdOf(params),
@@ -80,7 +80,7 @@ export function readManifest(path: string): Map<string, string> {
  * hash (`extensions.persistedQuery.sha256Hash` as Apollo sends it, or
  * `documentId`). A query text is refused, even one that is in the manifest.
  */
-function trustedDocuments(manifest: Map<string, string>): Plugin {
+function trustedDocuments(manifest: Store): Plugin {
   return usePersistedOperations({
     allowArbitraryOperations: false,
     extractPersistedOperationId: (params) => persistedIdOf(params),
@@ -99,8 +99,31 @@ export interface PersistedSettings {
   apqMaxEntries: number;
 }
 
-export function persistedOperations(settings: PersistedSettings): Plugin {
-  return settings.trustedDocuments === null
-    ? automaticPersistedQueries(settings.apqMaxEntries)
-    : trustedDocuments(readManifest(settings.trustedDocuments));
+type Store = { get(hash: string): string | undefined };
+
+export interface PersistedOperations {
+  plugin: Plugin;
+  /** Trusted documents: a request must name a document of the manifest. */
+  trustedOnly: boolean;
+  /**
+   * The document a request that sends only a hash runs, when the plugin would
+   * run it as it is; null when the plugin has a say (a hash it does not know,
+   * a query to store or to refuse). The JSON fast path runs the first and
+   * hands the others to yoga.
+   */
+  documentFor(params: { query?: unknown; extensions?: unknown; documentId?: unknown }): string | null;
+}
+
+export function persistedOperations(settings: PersistedSettings): PersistedOperations {
+  const apq = settings.trustedDocuments === null ? new LRUCache<string, string>({ max: settings.apqMaxEntries }) : null;
+  const store: Store = apq ?? readManifest(settings.trustedDocuments!);
+  return {
+    plugin: apq ? automaticPersistedQueries(apq) : trustedDocuments(store),
+    trustedOnly: settings.trustedDocuments !== null,
+    documentFor(params) {
+      if (params.query != null) return null;
+      const hash = persistedIdOf(params as GraphQLParams);
+      return hash === null ? null : (store.get(hash) ?? null);
+    },
+  };
 }
