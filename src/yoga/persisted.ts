@@ -29,9 +29,9 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
  * Apollo's automatic persisted queries: a request with only a hash gets
  * `PersistedQueryNotFound` (code PERSISTED_QUERY_NOT_FOUND) until the client
  * has sent the query once with its hash; after that the hash alone works. The
- * store is per process and bounded: an instance that has not seen a hash
- * answers "not found" and the client resends the query, as APQ intends.
- * Requests without a hash are untouched.
+ * store is per process and bounded (1 000 queries, 16 M characters): an
+ * instance that has not seen a hash answers "not found" and the client
+ * resends the query, as APQ intends. Requests without a hash are untouched.
  */
 function automaticPersistedQueries(store: LRUCache<string, string>): Plugin {
   const lookup = usePersistedOperations({
@@ -115,7 +115,11 @@ export interface PersistedOperations {
 }
 
 export function persistedOperations(settings: PersistedSettings): PersistedOperations {
-  const apq = settings.trustedDocuments === null ? new LRUCache<string, string>({ max: settings.apqMaxEntries }) : null;
+  // Bounded in entries and in characters: a client can register as many large documents as it likes.
+  const apq =
+    settings.trustedDocuments === null
+      ? new LRUCache<string, string>({ max: settings.apqMaxEntries, maxSize: 16_000_000, sizeCalculation: (query) => query.length })
+      : null;
   const store: Store = apq ?? readManifest(settings.trustedDocuments!);
   return {
     plugin: apq ? automaticPersistedQueries(apq) : trustedDocuments(store),
