@@ -146,7 +146,7 @@ export async function buildApp(env: Record<string, string | undefined> = process
     if (await jsonPost(req, res)) return;
     void yoga(req, res);
   });
-  const wsServer = attachGraphqlWs(server, yoga, verify, new LiveFanout(maskResult(masking), log));
+  const wsServer = attachGraphqlWs(server, yoga, verify, new LiveFanout(maskResult(masking), log), persisted);
 
   let background: BackgroundTask[] = [];
   let stopping: Promise<void> | null = null;

@@ -9,6 +9,7 @@ import type { Context } from './context.js';
 import { FrameWriter } from './live/frame-writer.js';
 import { wsConnections } from './metrics.js';
 import { isLiveBadgeOperation, type LiveFanout } from './yoga/live-fanout.js';
+import type { PersistedOperations } from './yoga/persisted.js';
 
 type Executor = (args: ExecutionArgs) => unknown;
 
@@ -33,6 +34,7 @@ export function attachGraphqlWs(
   yoga: YogaServerInstance<Record<string, unknown>, Context>,
   verify: VerifyToken,
   fanout: LiveFanout,
+  persisted: PersistedOperations,
 ): WebSocketServer {
   // Live badges write ready-made frames (src/live/frame-writer.ts), which needs uncompressed frames.
   const wsServer = new WebSocketServer({ server, path: yoga.graphqlEndpoint, perMessageDeflate: false });
@@ -67,8 +69,11 @@ export function attachGraphqlWs(
         });
         let document;
         try {
+          // Under trusted documents only the manifest's documents run here too.
+          const query = persisted.documentForSocket(params);
+          if (query instanceof GraphQLError) return [query];
           // graphql-armor's limits throw from parse and validate; either way it is the client's error.
-          document = parse(params.query);
+          document = parse(query);
           const errors = validate(schema, document);
           if (errors.length > 0) return errors.map(withoutHttp);
         } catch (error) {

@@ -2,10 +2,12 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
-import { getIntrospectionQuery } from 'graphql';
+import { getIntrospectionQuery, print } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.js';
+import { LiveScansDocument } from './clients/persisted/gql/graphql.js';
 import { token, useTestApp } from './helpers.js';
+import { wsClient } from './ws-client.js';
 
 // The request features of the HTTP layer (README: "Requests from browsers and
 // clients"), each over the network against a listening server.
@@ -123,6 +125,31 @@ describe('trusted documents (GRAPHQL_TRUSTED_DOCUMENTS)', () => {
     }
     const nothing = await post(configured.url, { variables: {} });
     expect(nothing.body.errors[0].extensions.code).toBe('PERSISTED_QUERY_ID_REQUIRED');
+  });
+
+  it('holds graphql-ws to the manifest too: a listed document in any layout runs, anything else is refused', async () => {
+    const client = wsClient(configured.wsUrl, await token('VIEWER'));
+    const first = (query: string, extensions?: Record<string, unknown>) =>
+      new Promise<any>((resolve) => {
+        const stop = client.subscribe({ query, extensions }, {
+          next: (value) => (stop(), resolve(value)),
+          error: (error) => resolve({ errors: error }),
+          complete: () => {},
+        });
+      });
+    try {
+      // Apollo's and urql's layout (graphql-js print), not the manifest's compact one.
+      const live = await first(print(LiveScansDocument));
+      expect(live).toEqual({ data: { scanStats: { __typename: 'ScanStats', total: 0, stats: [] } } });
+      const [liveId] = Object.entries(manifest).find(([, doc]) => doc.includes('subscription LiveScans'))!;
+      expect(await first('', { persistedQuery: { version: 1, sha256Hash: liveId } })).toEqual(live);
+      for (const query of ['subscription { deadLetterCount }', '{ me { id } }', 'subscription LiveScans { scanStats { total } }']) {
+        const refused = await first(query);
+        expect({ query, errors: refused.errors }).toEqual({ query, errors: [{ message: 'PersistedQueryNotFound', extensions: { code: 'PERSISTED_QUERY_NOT_IN_LIST' } }] });
+      }
+    } finally {
+      await client.dispose();
+    }
   });
 
   it('stops the server at start when the manifest is missing or malformed', async () => {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { usePersistedOperations } from '@graphql-yoga/plugin-persisted-operations';
-import { GraphQLError } from 'graphql';
+import { GraphQLError, Kind, parse, print, visit, type DocumentNode } from 'graphql';
 import type { GraphQLParams, Plugin } from 'graphql-yoga';
 import { LRUCache } from 'lru-cache';
 import { ConfigError } from '../config.js';
@@ -101,6 +101,27 @@ export interface PersistedSettings {
 
 type Store = { get(hash: string): string | undefined };
 
+/**
+ * A document's form with its definitions and every selection set in a fixed
+ * order: two texts of the same document (Apollo's print, codegen's compact
+ * one, other whitespace or field order) have the same form.
+ */
+function canonical(text: string): string | null {
+  let document: DocumentNode;
+  try {
+    document = parse(text, { noLocation: true });
+  } catch {
+    return null;
+  }
+  const sorted = visit(document, {
+    [Kind.SELECTION_SET]: { leave: (node) => ({ ...node, selections: [...node.selections].sort((a, b) => (print(a) < print(b) ? -1 : 1)) }) },
+    [Kind.DOCUMENT]: { leave: (node) => ({ ...node, definitions: [...node.definitions].sort((a, b) => (print(a) < print(b) ? -1 : 1)) }) },
+  });
+  return print(sorted);
+}
+
+const notInList = () => new GraphQLError('PersistedQueryNotFound', { extensions: { code: 'PERSISTED_QUERY_NOT_IN_LIST' } });
+
 export interface PersistedOperations {
   plugin: Plugin;
   /** Trusted documents: a request must name a document of the manifest. */
@@ -112,6 +133,12 @@ export interface PersistedOperations {
    * hands the others to yoga.
    */
   documentFor(params: { query?: unknown; extensions?: unknown; documentId?: unknown }): string | null;
+  /**
+   * What a graphql-ws subscribe message runs. Under trusted documents: the
+   * manifest's document it names by hash, or its own text when that is a
+   * manifest document (graphql-ws clients send the text), else a refusal.
+   */
+  documentForSocket(params: { query?: unknown; extensions?: unknown; documentId?: unknown }): string | GraphQLError;
 }
 
 export function persistedOperations(settings: PersistedSettings): PersistedOperations {
@@ -121,6 +148,7 @@ export function persistedOperations(settings: PersistedSettings): PersistedOpera
       ? new LRUCache<string, string>({ max: settings.apqMaxEntries, maxSize: 16_000_000, sizeCalculation: (query) => query.length })
       : null;
   const store: Store = apq ?? readManifest(settings.trustedDocuments!);
+  let trustedForms: Set<string> | undefined;
   return {
     plugin: apq ? automaticPersistedQueries(apq) : trustedDocuments(store),
     trustedOnly: settings.trustedDocuments !== null,
@@ -128,6 +156,14 @@ export function persistedOperations(settings: PersistedSettings): PersistedOpera
       if (params.query != null) return null;
       const hash = persistedIdOf(params as GraphQLParams);
       return hash === null ? null : (store.get(hash) ?? null);
+    },
+    documentForSocket(params) {
+      if (apq) return typeof params.query === 'string' ? params.query : '';
+      const hash = persistedIdOf(params as GraphQLParams);
+      if (hash !== null) return store.get(hash) ?? notInList();
+      trustedForms ??= new Set([...(store as Map<string, string>).values()].map((document) => canonical(document)!));
+      const form = typeof params.query === 'string' ? canonical(params.query) : null;
+      return form !== null && trustedForms.has(form) ? (params.query as string) : notInList();
     },
   };
 }
