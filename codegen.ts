@@ -1,4 +1,5 @@
 import type { CodegenConfig } from '@graphql-codegen/cli';
+import { addTypenameSelectionDocumentTransform } from '@graphql-codegen/client-preset';
 
 const scalars = { DateTime: 'string', JSON: 'unknown' };
 
@@ -22,6 +23,17 @@ const config: CodegenConfig = {
       documents: ['examples/**/*.graphql'],
       preset: 'client',
       presetConfig: { fragmentMasking: false },
+      config: { useTypeImports: true, enumsAsTypes: true, scalars },
+    },
+    // Typed documents plus persisted-documents.json, the manifest that
+    // GRAPHQL_TRUSTED_DOCUMENTS takes (sha256 of each document, as Apollo's
+    // persisted-query link hashes). __typename is added as Apollo's cache adds it,
+    // so the manifest holds exactly what the clients' caches expect back.
+    'test/clients/persisted/gql/': {
+      documents: ['test/clients/persisted/**/*.graphql'],
+      preset: 'client',
+      presetConfig: { fragmentMasking: false, persistedDocuments: { hashAlgorithm: 'sha256' } },
+      documentTransforms: [addTypenameSelectionDocumentTransform],
       config: { useTypeImports: true, enumsAsTypes: true, scalars },
     },
   },

@@ -23,7 +23,11 @@ import { schema } from './schema/index.js';
 import { UnauthenticatedError } from './errors.js';
 import { attachGraphqlWs } from './ws.js';
 import { compiledQueries } from './yoga/compiled-queries.js';
+import { BATCH_HARD_CAP, batchLimit } from './yoga/batching.js';
+import { corsOptions } from './yoga/cors.js';
+import { httpResponsePlugin } from './yoga/http-response.js';
 import { limitPlugins } from './yoga/limits.js';
+import { persistedOperations } from './yoga/persisted.js';
 import { errorMasking, maskResult } from './yoga/mask-errors.js';
 import { createJsonPostHandler } from './yoga/json-post.js';
 import { LiveFanout } from './yoga/live-fanout.js';
@@ -79,6 +83,8 @@ export async function buildApp(env: Record<string, string | undefined> = process
   const kills = new KillFeed(events, sql, log);
 
   const masking = errorMasking(log);
+  const compression = { minBytes: config.compressionMinBytes };
+  const persisted = persistedOperations({ trustedDocuments: config.trustedDocuments, apqMaxEntries: 1000 });
   const yoga = createYoga<Record<string, unknown>, Context>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -95,7 +101,20 @@ export async function buildApp(env: Record<string, string | undefined> = process
       error: (...args) => log.error({ err: args.find((a) => a instanceof Error) }, args.map(String).join(' ')),
     },
     maskedErrors: masking,
-    plugins: [...limitPlugins(config), observabilityPlugin(log), sharedExecutionPlugin(), ...compiledQueries(log, config.jitAfter)],
+    // Apollo's BatchHttpLink: a JSON array of operations, each parsed, limited and executed on its own
+    // (GRAPHQL_BATCH_MAX is enforced by batchLimit, with a result per operation).
+    batching: config.batchMax > 0 ? { limit: Math.max(config.batchMax, BATCH_HARD_CAP) } : false,
+    cors: corsOptions(config.corsOrigins),
+    plugins: [
+      batchLimit(config.batchMax),
+      persisted.plugin,
+      ...limitPlugins(config),
+      observabilityPlugin(log),
+      sharedExecutionPlugin(),
+      ...compiledQueries(log, config.jitAfter),
+      // Last: it may replace the response (compression) after the others have set their headers.
+      httpResponsePlugin(compression),
+    ],
     context: async (initial) => {
       const request = (initial as { request?: Request }).request;
       // graphql-ws verified the token once, when the connection opened.
@@ -121,13 +140,13 @@ export async function buildApp(env: Record<string, string | undefined> = process
   });
 
   const opsRoutes = createOpsRoutes(sql, config.maxBodyBytes);
-  const jsonPost = config.jsonFastPath ? createJsonPostHandler(yoga, log) : async () => false;
+  const jsonPost = config.jsonFastPath ? createJsonPostHandler(yoga, log, { compression, persisted }) : async () => false;
   const server: Server = createServer(async (req, res) => {
     if (await opsRoutes(req, res)) return;
     if (await jsonPost(req, res)) return;
     void yoga(req, res);
   });
-  const wsServer = attachGraphqlWs(server, yoga, verify, new LiveFanout(maskResult(masking), log));
+  const wsServer = attachGraphqlWs(server, yoga, verify, new LiveFanout(maskResult(masking), log), persisted);
 
   let background: BackgroundTask[] = [];
   let stopping: Promise<void> | null = null;

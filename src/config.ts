@@ -13,6 +13,14 @@ export interface Config {
   introspection: boolean;
   maxBodyBytes: number;
   limits: { depth: number; aliases: number; directives: number; tokens: number; cost: number };
+  /** Operations a JSON-array POST may carry (Apollo's BatchHttpLink); 0: batching off. */
+  batchMax: number;
+  /** A persisted-documents manifest: only its documents run. null: automatic persisted queries beside plain ones. */
+  trustedDocuments: string | null;
+  /** `*`: any origin without credentials; a list: those origins (with credentials); []: none. */
+  corsOrigins: '*' | string[];
+  /** Responses of at least this many bytes are compressed (br or gzip); null: never. */
+  compressionMinBytes: number | null;
   /** Executions of a query document on graphql-js before graphql-jit compiles it; null: never. */
   jitAfter: number | null;
   /** Plain JSON POSTs answered without yoga's Fetch-API layer (src/yoga/json-post.ts). */
@@ -84,6 +92,25 @@ function url(env: Env, name: string, protocols: string[]): string | null {
   return raw;
 }
 
+function origins(env: Env, name: string): '*' | string[] {
+  const raw = text(env, name, '*').trim();
+  if (raw === '*') return '*';
+  if (raw.toLowerCase() === 'none') return [];
+  return raw.split(',').map((entry) => {
+    const origin = entry.trim();
+    let parsed: URL | null = null;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      // reported below
+    }
+    if (!parsed || !['http:', 'https:'].includes(parsed.protocol) || parsed.origin !== origin) {
+      throw new ConfigError(`${name} must be *, none, or a comma-separated list of origins like https://ops.example.com, got "${origin}"`);
+    }
+    return origin;
+  });
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const jwksUrl = url(env, 'JWT_JWKS_URL', ['http:', 'https:']);
   const secret = optional(env, 'JWT_SECRET');
@@ -115,14 +142,19 @@ export function loadConfig(env: Env = process.env): Config {
     graphiql: onOff(env, 'GRAPHIQL', true),
     introspection: onOff(env, 'GRAPHQL_INTROSPECTION', true),
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 1_000_000, 1_000, 100_000_000),
-    // graphql-armor's own defaults; see the README for why none needed loosening.
+    // graphql-armor's defaults, but for cost (README: "Query limits").
     limits: {
       depth: integer(env, 'GRAPHQL_MAX_DEPTH', 6, 1, 100),
       aliases: integer(env, 'GRAPHQL_MAX_ALIASES', 15, 0, 1000),
       directives: integer(env, 'GRAPHQL_MAX_DIRECTIVES', 50, 0, 1000),
       tokens: integer(env, 'GRAPHQL_MAX_TOKENS', 1000, 10, 100_000),
-      cost: integer(env, 'GRAPHQL_MAX_COST', 5000, 1, 10_000_000),
+      cost: integer(env, 'GRAPHQL_MAX_COST', 50_000, 1, 10_000_000),
     },
+    batchMax: integer(env, 'GRAPHQL_BATCH_MAX', 10, 0, 1000),
+    trustedDocuments: optional(env, 'GRAPHQL_TRUSTED_DOCUMENTS'),
+    corsOrigins: origins(env, 'CORS_ORIGINS'),
+    compressionMinBytes:
+      text(env, 'HTTP_COMPRESSION_MIN_BYTES', '1024').toLowerCase() === 'off' ? null : integer(env, 'HTTP_COMPRESSION_MIN_BYTES', 1024, 0, 100_000_000),
     jsonFastPath: onOff(env, 'GRAPHQL_JSON_FAST_PATH', true),
     jitAfter: text(env, 'GRAPHQL_JIT_AFTER', '1').toLowerCase() === 'off' ? null : integer(env, 'GRAPHQL_JIT_AFTER', 1, 0, 1000),
     shutdownTimeoutMs: duration(env, 'SHUTDOWN_TIMEOUT', '10s'),

@@ -9,11 +9,19 @@ import type { Context } from './context.js';
 import { FrameWriter } from './live/frame-writer.js';
 import { wsConnections } from './metrics.js';
 import { isLiveBadgeOperation, type LiveFanout } from './yoga/live-fanout.js';
+import type { PersistedOperations } from './yoga/persisted.js';
 
 type Executor = (args: ExecutionArgs) => unknown;
 
 /** graphql-ws close code for an expired token: clients reconnect with a fresh one. */
 export const TOKEN_EXPIRED = 4403;
+
+/** A refusal without `extensions.http` (the status yoga gives it over HTTP), which means nothing on a socket. */
+function withoutHttp(error: GraphQLError): GraphQLError {
+  if (!error.extensions?.http) return error;
+  const { http: _http, ...extensions } = error.extensions;
+  return new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, path: error.path, originalError: error.originalError, extensions });
+}
 
 /**
  * graphql-ws on the HTTP server's port and path. Every operation goes through
@@ -26,6 +34,7 @@ export function attachGraphqlWs(
   yoga: YogaServerInstance<Record<string, unknown>, Context>,
   verify: VerifyToken,
   fanout: LiveFanout,
+  persisted: PersistedOperations,
 ): WebSocketServer {
   // Live badges write ready-made frames (src/live/frame-writer.ts), which needs uncompressed frames.
   const wsServer = new WebSocketServer({ server, path: yoga.graphqlEndpoint, perMessageDeflate: false });
@@ -60,12 +69,15 @@ export function attachGraphqlWs(
         });
         let document;
         try {
+          // Under trusted documents only the manifest's documents run here too.
+          const query = persisted.documentForSocket(params);
+          if (query instanceof GraphQLError) return [query];
           // graphql-armor's limits throw from parse and validate; either way it is the client's error.
-          document = parse(params.query);
+          document = parse(query);
           const errors = validate(schema, document);
-          if (errors.length > 0) return errors;
+          if (errors.length > 0) return errors.map(withoutHttp);
         } catch (error) {
-          if (error instanceof GraphQLError) return [error];
+          if (error instanceof GraphQLError) return [withoutHttp(error)];
           throw error;
         }
         const args = {

@@ -4,7 +4,9 @@ import { processRegularResult, type YogaServerInstance } from 'graphql-yoga';
 import type { Context } from '../context.js';
 import type { Logger } from '../logger.js';
 import { jsonFastPathRequests } from '../metrics.js';
+import { finishBody, type Compression } from './http-response.js';
 import { requestIdOf } from './observability.js';
+import { usesPersistedOperation, type PersistedOperations } from './persisted.js';
 
 // Most requests a badge server gets are the same shape: a dashboard back end
 // or an agent POSTing JSON and accepting JSON. yoga answers them through the
@@ -12,8 +14,11 @@ import { requestIdOf } from './observability.js';
 // promise chains), which measured as the largest part of a small badge's
 // cost. This path answers exactly those requests through the same envelop
 // (parse and validation caches, limits, scope checks, masking, metrics,
-// graphql-jit) and writes the JSON itself. Anything else (browsers, other
-// content types, subscriptions, a malformed body) goes to yoga.
+// graphql-jit) and writes the JSON itself, a known persisted hash included.
+// Anything else (browsers, other content types, subscriptions, a malformed
+// body, batches, a new APQ query, an unknown hash, a document text under
+// trusted documents) goes to yoga. Its responses get the same finishing as
+// yoga's (Cache-Control, compression: ./http-response.ts).
 
 type Yoga = YogaServerInstance<Record<string, unknown>, Context>;
 
@@ -30,7 +35,7 @@ const isObject = (value: unknown): value is Record<string, unknown> => typeof va
 
 /**
  * POST to the endpoint, a JSON body, JSON (or anything) accepted, and no
- * Origin: browsers send one, and their requests keep yoga's CORS and CSRF
+ * Origin: browsers send one, and their requests keep yoga's CORS
  * handling. `application/graphql-response+json` goes to yoga too, whose
  * status codes differ for it.
  */
@@ -70,11 +75,17 @@ function headersOf(req: IncomingMessage): Request {
   return { headers: { get } } as Request;
 }
 
-async function sendResponse(res: ServerResponse, response: Response, requestId: string): Promise<void> {
+/** Writes a Response; `finish` gives it the headers and compression yoga's plugin gives its own (yoga.fetch's are finished already). */
+async function sendResponse(res: ServerResponse, response: Response, requestId: string, finish: Compression | null, acceptEncoding?: string): Promise<void> {
   const headers: Record<string, string> = { 'x-request-id': requestId };
   response.headers.forEach((value, name) => (headers[name] = value));
-  const body = Buffer.from(await response.arrayBuffer());
-  headers['content-length'] = String(body.length);
+  let body: Uint8Array = Buffer.from(await response.arrayBuffer());
+  if (finish) {
+    const finished = await finishBody(body, acceptEncoding, finish);
+    Object.assign(headers, finished.headers);
+    body = finished.body;
+  }
+  headers['content-length'] = String(body.byteLength);
   res.writeHead(response.status, headers);
   res.end(body);
 }
@@ -84,7 +95,7 @@ async function sendResponse(res: ServerResponse, response: Response, requestId: 
  * resolves false without touching the request for yoga to answer. The server
  * has already refused a body of unknown or excessive length (src/http.ts).
  */
-export function createJsonPostHandler(yoga: Yoga, log: Logger) {
+export function createJsonPostHandler(yoga: Yoga, log: Logger, { compression, persisted }: { compression: Compression; persisted: PersistedOperations }) {
   /** yoga itself, for a request whose body was read here and turned out to need it. */
   async function handOver(req: IncomingMessage, res: ServerResponse, body: Buffer, request: Request): Promise<true> {
     const headers = new Headers();
@@ -92,7 +103,7 @@ export function createJsonPostHandler(yoga: Yoga, log: Logger) {
       if (value !== undefined && !SET_BY_FETCH.has(name)) headers.set(name, String(value));
     }
     const response = await yoga.fetch(`http://localhost${req.url}`, { method: 'POST', headers, body }, { req, res });
-    await sendResponse(res, response, requestIdOf(request));
+    await sendResponse(res, response, requestIdOf(request), null);
     return true;
   }
 
@@ -104,7 +115,9 @@ export function createJsonPostHandler(yoga: Yoga, log: Logger) {
     } catch (error) {
       // Resolver errors are in the result; this is a fault of the server itself (or a client gone).
       log.error({ err: error }, 'JSON POST failed');
-      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json; charset=utf-8', 'x-request-id': requestIdOf(request) });
+      if (!res.headersSent) {
+        res.writeHead(500, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'x-request-id': requestIdOf(request) });
+      }
       res.end(JSON.stringify({ errors: [{ message: 'Unexpected error.' }] }));
       return true;
     }
@@ -116,6 +129,15 @@ export function createJsonPostHandler(yoga: Yoga, log: Logger) {
     try {
       params = JSON.parse(body.toString('utf8'));
     } catch {
+      return handOver(req, res, body, request);
+    }
+    if (isObject(params) && usesPersistedOperation(params)) {
+      // A persisted operation: run here only what yoga's plugin would run as it is (a known hash and no query).
+      const query = persisted.documentFor(params);
+      if (query === null) return handOver(req, res, body, request);
+      params = { ...params, query };
+    } else if (persisted.trustedOnly) {
+      // A document text (refused) or nothing to run: yoga's plugin answers.
       return handOver(req, res, body, request);
     }
     if (!isParams(params)) return handOver(req, res, body, request);
@@ -147,18 +169,22 @@ export function createJsonPostHandler(yoga: Yoga, log: Logger) {
 
   async function sendResult(res: ServerResponse, result: ExecutionResult, request: Request): Promise<true> {
     const requestId = requestIdOf(request);
+    const acceptEncoding = res.req.headers['accept-encoding'];
     if (result.errors?.length) {
       // Errors decide the status (and may carry headers): yoga's own processing, so both paths agree.
-      await sendResponse(res, await processRegularResult(result, yoga.fetchAPI, 'application/json'), requestId);
+      await sendResponse(res, await processRegularResult(result, yoga.fetchAPI, 'application/json'), requestId, compression, acceptEncoding);
       return true;
     }
-    const json = JSON.stringify(result);
+    const json = Buffer.from(JSON.stringify(result));
+    const finished = compression.minBytes !== null && json.byteLength >= compression.minBytes ? await finishBody(json, acceptEncoding, compression) : null;
     res.writeHead(200, {
       'content-type': 'application/json; charset=utf-8',
-      'content-length': Buffer.byteLength(json),
+      'cache-control': 'no-store',
+      ...finished?.headers,
+      'content-length': finished?.body.byteLength ?? json.byteLength,
       'x-request-id': requestId,
     });
-    res.end(json);
+    res.end(finished?.body ?? json);
     return true;
   }
 }

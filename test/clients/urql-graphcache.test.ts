@@ -13,9 +13,8 @@ const WAIT = { timeout: 10_000, interval: 20 };
 let urql: ReturnType<typeof createUrqlClient>;
 
 beforeAll(async () => {
-  // urql sends queries as GET by default; this file is about the cache, so it POSTs
-  // (GET on urql's defaults is #16a's, tested in its own file).
-  urql = createUrqlClient({ url: t.url, token: await token('VIEWER') }, WebSocket, { preferGetMethod: false });
+  // urql on its defaults: queries go as GET (urql-defaults.test.ts asserts the method).
+  urql = createUrqlClient({ url: t.url, token: await token('VIEWER') }, WebSocket);
 });
 afterAll(() => urql?.close());
 
