@@ -71,6 +71,9 @@ export function useTestApp(env: Record<string, string> = {}, hooks: AppHooks = {
         // Every query compiled from its first run, so the whole suite runs on graphql-jit
         // (test/compiled-queries.test.ts checks the default, graphql-js first).
         GRAPHQL_JIT_AFTER: '0',
+        // Webhook tests deliver to a receiver on loopback, which webhooks may reach only when allowed
+        // (test/security/webhooks.test.ts sets it empty).
+        WEBHOOK_ALLOW_HOSTS: '127.0.0.1',
         ...env,
       },
       hooks,
