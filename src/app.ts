@@ -7,6 +7,7 @@ import { loadOrCreateDevSecret } from './auth/dev-secret.js';
 import { createVerifier, signToken } from './auth/tokens.js';
 import { startBackgroundWork, type BackgroundTask } from './background.js';
 import { loadConfig, type Config } from './config.js';
+import { formatDuration } from './duration.js';
 import { renderGraphiQL } from './graphiql.js';
 import type { Context, Services } from './context.js';
 import { createSql, type Sql } from './db/client.js';
@@ -127,7 +128,13 @@ export async function buildApp(env: Record<string, string | undefined> = process
     if (await jsonPost(req, res)) return;
     void yoga(req, res);
   });
-  const wsServer = attachGraphqlWs(server, yoga, verify, new LiveFanout(maskResult(masking), log));
+  const wsServer = attachGraphqlWs(
+    server,
+    yoga,
+    verify,
+    new LiveFanout(maskResult(masking), log, config.ws.maxLiveGroups),
+    config.ws,
+  );
 
   let background: BackgroundTask[] = [];
   let stopping: Promise<void> | null = null;
@@ -148,7 +155,9 @@ export async function buildApp(env: Record<string, string | undefined> = process
       const url = `http://${host}:${port}/graphql`;
       log.info({ url, instance }, 'opsgraph is listening');
       if (devMode) {
-        const token = await signToken(secret!, 'dev-superadmin', 'SUPERADMIN', 30 * 86_400);
+        // 30 days, or JWT_MAX_LIFETIME if that is shorter: the server must accept the token it prints.
+        const ttlSeconds = Math.floor(Math.min(30 * 86_400_000, config.jwt.maxLifetimeMs) / 1000);
+        const token = await signToken(secret!, 'dev-superadmin', 'SUPERADMIN', ttlSeconds);
         console.log(
           [
             '',
@@ -157,7 +166,7 @@ export async function buildApp(env: Record<string, string | undefined> = process
             '',
             `  { "Authorization": "Bearer ${token}" }`,
             '',
-            'That token is a SUPERADMIN for 30 days; `npm run token -- --role viewer --sub alice` makes others.',
+            `That token is a SUPERADMIN for ${formatDuration(ttlSeconds * 1000)}; \`npm run token -- --role viewer --sub alice\` makes others.`,
             '',
           ].join('\n'),
         );

@@ -12,7 +12,8 @@ import type { Context } from '../context.js';
 import { nextMessagePrefix, type FrameWriter } from '../live/frame-writer.js';
 import { LiveStream } from '../live/live-queries.js';
 import type { Logger } from '../logger.js';
-import { liveGroups, liveSubscriptions } from '../metrics.js';
+import { DomainError } from '../errors.js';
+import { liveGroups, liveSubscriptions, wsRefusals } from '../metrics.js';
 
 /** Where a graphql-ws subscription's `next` messages go. */
 export interface LiveSocket {
@@ -100,12 +101,15 @@ export class LiveFanout {
   constructor(
     private readonly mask: MaskResult,
     private readonly log: Logger,
+    /** LIVE_MAX_GROUPS: every group is one recompute per change, so distinct argument sets are bounded. */
+    private readonly maxGroups = Infinity,
   ) {}
 
   /**
    * Runs the subscription's root field (scope-auth's check on subscribe and
    * argument validation included) and joins its group. Returns either the
    * iterator graphql-ws should hold for it, or the refusal (errors, masked).
+   * Throws a DomainError when a new group would pass LIVE_MAX_GROUPS.
    */
   async subscribe(args: ExecutionArgs, socket: LiveSocket): Promise<AsyncIterableIterator<never> | ExecutionResult> {
     const source = await createSourceEventStream(args);
@@ -127,6 +131,13 @@ export class LiveFanout {
   private join(stream: LiveStream<unknown>, args: ExecutionArgs, socket: LiveSocket): AsyncIterableIterator<never> {
     const key = groupKey(stream, args);
     let group = this.groups.get(key);
+    if (!group && this.groups.size >= this.maxGroups) {
+      wsRefusals.inc({ limit: 'live_groups' });
+      throw new DomainError(
+        `This server already serves ${this.maxGroups} distinct live subscriptions (LIVE_MAX_GROUPS); subscribe with arguments others use, or try again later`,
+        'TOO_MANY_LIVE_GROUPS',
+      );
+    }
     if (!group) {
       const created = new Group(args, this.mask);
       this.groups.set(key, created);
