@@ -8,12 +8,12 @@ import { createVerifier, signToken } from './auth/tokens.js';
 import { startBackgroundWork, type BackgroundTask } from './background.js';
 import { loadConfig, type Config } from './config.js';
 import { formatDuration } from './duration.js';
-import { renderGraphiQL } from './graphiql.js';
+import { htmlSecurityHeaders, renderGraphiQL } from './graphiql.js';
 import type { Context, Services } from './context.js';
 import { createSql, type Sql } from './db/client.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.js';
 import { migrate } from './db/migrate.js';
-import { createOpsRoutes } from './http.js';
+import { createOpsRoutes, normaliseContentType, serveMetrics } from './http.js';
 import { KillFeed } from './live/kill-feed.js';
 import { LiveQueries } from './live/live-queries.js';
 import { PgEventTarget } from './live/pg-event-target.js';
@@ -37,7 +37,7 @@ export interface App {
   log: Logger;
   yoga: YogaServerInstance<Record<string, unknown>, Context>;
   /** Listens on HOST:PORT and starts the background work; resolves with the bound address. */
-  start(): Promise<{ url: string; port: number }>;
+  start(): Promise<{ url: string; port: number; metricsPort: number | null }>;
   /** Stops accepting, drains requests and sockets, stops background work, closes the pool. */
   stop(): Promise<void>;
 }
@@ -96,7 +96,7 @@ export async function buildApp(env: Record<string, string | undefined> = process
       error: (...args) => log.error({ err: args.find((a) => a instanceof Error) }, args.map(String).join(' ')),
     },
     maskedErrors: masking,
-    plugins: [...limitPlugins(config), observabilityPlugin(log), sharedExecutionPlugin(), ...compiledQueries(log, config.jitAfter)],
+    plugins: [htmlSecurityHeaders(), ...limitPlugins(config), observabilityPlugin(log, config.metrics.maxOperations), sharedExecutionPlugin(), ...compiledQueries(log, config.jitAfter)],
     context: async (initial) => {
       const request = (initial as { request?: Request }).request;
       // graphql-ws verified the token once, when the connection opened.
@@ -121,18 +121,31 @@ export async function buildApp(env: Record<string, string | undefined> = process
     },
   });
 
-  const opsRoutes = createOpsRoutes(sql, config.maxBodyBytes);
+  const opsRoutes = createOpsRoutes(sql, config, log);
   const jsonPost = config.jsonFastPath ? createJsonPostHandler(yoga, log) : async () => false;
-  const server: Server = createServer(async (req, res) => {
-    if (await opsRoutes(req, res)) return;
-    if (await jsonPost(req, res)) return;
-    void yoga(req, res);
-  });
+  const server: Server = createServer(
+    // A client that sends its headers or body slowly (or never) holds a socket only this long.
+    { headersTimeout: config.http.headersTimeoutMs, requestTimeout: config.http.requestTimeoutMs },
+    async (req, res) => {
+      if (await opsRoutes(req, res)) return;
+      normaliseContentType(req);
+      if (await jsonPost(req, res)) return;
+      void yoga(req, res);
+    },
+  );
+  // METRICS_PORT: /metrics on a port of its own, which the deployment keeps off the public network.
+  const metricsServer: Server | null =
+    config.metrics.port === null
+      ? null
+      : createServer({ headersTimeout: config.http.headersTimeoutMs, requestTimeout: config.http.requestTimeoutMs }, (req, res) => {
+          if ((req.url ?? '/').split('?')[0] === '/metrics' && req.method === 'GET') void serveMetrics(config.metrics, req, res, true);
+          else res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('Not found\n');
+        });
   const wsServer = attachGraphqlWs(
     server,
     yoga,
     verify,
-    new LiveFanout(maskResult(masking), log, config.ws.maxLiveGroups),
+    new LiveFanout(maskResult(masking, config.introspection), log, config.ws.maxLiveGroups),
     config.ws,
   );
 
@@ -149,6 +162,12 @@ export async function buildApp(env: Record<string, string | undefined> = process
         server.once('error', reject);
         server.listen(config.port, config.host, () => resolve());
       });
+      if (metricsServer) {
+        await new Promise<void>((resolve, reject) => {
+          metricsServer.once('error', reject);
+          metricsServer.listen(config.metrics.port!, config.host, () => resolve());
+        });
+      }
       background = startBackgroundWork(services);
       const { port } = server.address() as AddressInfo;
       const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
@@ -171,12 +190,14 @@ export async function buildApp(env: Record<string, string | undefined> = process
           ].join('\n'),
         );
       }
-      return { url, port };
+      return { url, port, metricsPort: metricsServer ? (metricsServer.address() as AddressInfo).port : null };
     },
     stop() {
       stopping ??= (async () => {
         const deadline = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        metricsServer?.closeAllConnections();
+        metricsServer?.close();
         for (const client of wsServer.clients) client.close(1001, 'Server shutting down');
         server.closeIdleConnections();
         await Promise.all(background.map((task) => task.stop()));

@@ -3,6 +3,7 @@ import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { NoSchemaIntrospectionCustomRule } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Config } from '../config.js';
+import { noSuggestionsPlugin } from './no-suggestions.js';
 
 /**
  * Refuses hostile operations during parse and validation, before any resolver
@@ -25,6 +26,7 @@ export function limitPlugins(config: Config): Plugin[] {
   ];
   if (!config.introspection) {
     plugins.push({ onValidate: ({ addValidationRule }) => addValidationRule(NoSchemaIntrospectionCustomRule) });
+    plugins.push(noSuggestionsPlugin());
   }
   return plugins;
 }

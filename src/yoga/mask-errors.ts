@@ -1,6 +1,7 @@
 import { GraphQLError, type ExecutionResult } from 'graphql';
 import { maskError } from 'graphql-yoga';
 import type { Logger } from '../logger.js';
+import { withoutSuggestions } from './no-suggestions.js';
 
 // postgres.js connection failures and PostgreSQL's "shutting down / cannot connect now" states.
 const DATABASE_UNAVAILABLE = new Set([
@@ -43,9 +44,10 @@ export function errorMasking(log: Logger) {
 }
 
 /** The same masking for a result that does not pass through yoga (a live badge written straight to sockets). */
-export function maskResult(masking: ReturnType<typeof errorMasking>) {
-  return (result: ExecutionResult): ExecutionResult =>
-    result.errors?.length
-      ? { ...result, errors: result.errors.map((error) => masking.maskError(error, 'Unexpected error.') as GraphQLError) }
-      : result;
+export function maskResult(masking: ReturnType<typeof errorMasking>, suggestions = true) {
+  return (result: ExecutionResult): ExecutionResult => {
+    if (!result.errors?.length) return result;
+    const masked = { ...result, errors: result.errors.map((error) => masking.maskError(error, 'Unexpected error.') as GraphQLError) };
+    return suggestions ? masked : withoutSuggestions(masked);
+  };
 }
