@@ -13,7 +13,7 @@ import type { Context, Services } from './context.js';
 import { createSql, type Sql } from './db/client.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.js';
 import { migrate } from './db/migrate.js';
-import { createOpsRoutes, normaliseContentType, serveMetrics } from './http.js';
+import { createOpsRoutes, serveMetrics } from './http.js';
 import { KillFeed } from './live/kill-feed.js';
 import { LiveQueries } from './live/live-queries.js';
 import { PgEventTarget } from './live/pg-event-target.js';
@@ -123,12 +123,17 @@ export async function buildApp(env: Record<string, string | undefined> = process
 
   const opsRoutes = createOpsRoutes(sql, config, log);
   const jsonPost = config.jsonFastPath ? createJsonPostHandler(yoga, log) : async () => false;
+  // A client that sends its headers or body slowly (or never) holds a socket only this long. Node checks
+  // every connectionsCheckingInterval (30 s by default), so that is kept below the timeouts.
+  const timeouts = {
+    headersTimeout: config.http.headersTimeoutMs,
+    requestTimeout: config.http.requestTimeoutMs,
+    connectionsCheckingInterval: Math.max(250, Math.min(5_000, config.http.headersTimeoutMs / 2)),
+  };
   const server: Server = createServer(
-    // A client that sends its headers or body slowly (or never) holds a socket only this long.
-    { headersTimeout: config.http.headersTimeoutMs, requestTimeout: config.http.requestTimeoutMs },
+    timeouts,
     async (req, res) => {
       if (await opsRoutes(req, res)) return;
-      normaliseContentType(req);
       if (await jsonPost(req, res)) return;
       void yoga(req, res);
     },
@@ -137,7 +142,7 @@ export async function buildApp(env: Record<string, string | undefined> = process
   const metricsServer: Server | null =
     config.metrics.port === null
       ? null
-      : createServer({ headersTimeout: config.http.headersTimeoutMs, requestTimeout: config.http.requestTimeoutMs }, (req, res) => {
+      : createServer(timeouts, (req, res) => {
           if ((req.url ?? '/').split('?')[0] === '/metrics' && req.method === 'GET') void serveMetrics(config.metrics, req, res, true);
           else res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('Not found\n');
         });

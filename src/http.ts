@@ -110,17 +110,3 @@ export function createOpsRoutes(sql: Sql, config: Pick<Config, 'maxBodyBytes' | 
   };
 }
 
-/**
- * Media types are case-insensitive (RFC 9110), but yoga compares
- * `application/json` byte for byte and answered `APPLICATION/JSON` with 415
- * while the JSON fast path ran it. Lower-casing the media type (not its
- * parameters) once, before either sees the request, makes both paths accept it.
- */
-export function normaliseContentType(req: IncomingMessage): void {
-  const type = req.headers['content-type'];
-  if (type === undefined) return;
-  const semicolon = type.indexOf(';');
-  const media = semicolon === -1 ? type : type.slice(0, semicolon);
-  const lower = media.toLowerCase();
-  if (lower !== media) req.headers['content-type'] = lower + (semicolon === -1 ? '' : type.slice(semicolon));
-}
