@@ -126,6 +126,9 @@ export function loadConfig(env: Env = process.env): Config {
   if (backoffCapMs < backoffUnitMs) {
     throw new ConfigError('NOTIFICATION_BACKOFF_CAP must not be shorter than NOTIFICATION_BACKOFF_UNIT');
   }
+  if (duration(env, 'HTTP_REQUEST_TIMEOUT', '30s') < duration(env, 'HTTP_HEADERS_TIMEOUT', '10s')) {
+    throw new ConfigError('HTTP_REQUEST_TIMEOUT must not be shorter than HTTP_HEADERS_TIMEOUT');
+  }
   const metricsToken = optional(env, 'METRICS_TOKEN');
   if (metricsToken !== null && metricsToken.length < 16) throw new ConfigError('METRICS_TOKEN must be at least 16 characters long');
   return {
