@@ -152,6 +152,7 @@ export async function buildApp(env: Record<string, string | undefined> = process
     verify,
     new LiveFanout(maskResult(masking, config.introspection), log, config.ws.maxLiveGroups),
     config.ws,
+    log,
   );
 
   let background: BackgroundTask[] = [];

@@ -9,6 +9,7 @@ import type { Config } from './config.js';
 import type { Context } from './context.js';
 import { DomainError } from './errors.js';
 import { FrameWriter } from './live/frame-writer.js';
+import type { Logger } from './logger.js';
 import { wsConnections, wsLimits, wsRefusals } from './metrics.js';
 import { isLiveBadgeOperation, type LiveFanout } from './yoga/live-fanout.js';
 
@@ -39,6 +40,7 @@ export function attachGraphqlWs(
   verify: VerifyToken,
   fanout: LiveFanout,
   limits: Config['ws'],
+  log: Logger,
 ): WebSocketServer {
   wsLimits.set({ limit: 'payload' }, limits.maxPayloadBytes);
   wsLimits.set({ limit: 'subscriptions' }, limits.maxSubscriptionsPerConnection);
@@ -51,16 +53,13 @@ export function attachGraphqlWs(
     perMessageDeflate: false,
     maxPayload: limits.maxPayloadBytes,
   });
-  wsServer.on('connection', (socket) => {
-    socket.on('error', (error: Error & { code?: string }) => {
-      if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') wsRefusals.inc({ limit: 'payload' });
-    });
-  });
   // Per connection: who it is (verified once), and where its live badges are written.
   const connections = new WeakMap<object, { caller: Caller; writer: FrameWriter }>();
   const perCaller = new Map<string, number>();
   useServer(
     {
+      // Close reasons carry no internal error messages.
+      ...({ isProd: true } as object),
       execute: (args) => (args.rootValue as { execute: Executor }).execute(args) as never,
       subscribe: (args) => (args.rootValue as { subscribe: Executor }).subscribe(args) as never,
       onConnect: async (ctx) => {
@@ -149,5 +148,16 @@ export function attachGraphqlWs(
     },
     wsServer,
   );
+  // Registered after graphql-ws's own listener, so its per-socket error handler is in place to be
+  // replaced: it writes every socket error (an oversized frame from anyone, say) to the console
+  // with a stack. Here an oversized frame is counted, anything else logged once as a warning; ws
+  // closes the socket itself (1009, 1002) either way.
+  wsServer.on('connection', (socket) => {
+    socket.removeAllListeners('error');
+    socket.on('error', (error: Error & { code?: string }) => {
+      if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') wsRefusals.inc({ limit: 'payload' });
+      else log.warn({ err: error }, 'graphql-ws socket error');
+    });
+  });
   return wsServer;
 }
