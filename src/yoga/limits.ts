@@ -19,7 +19,8 @@ export function limitPlugins(config: Config): Plugin[] {
       maxDirectives: { n: directives },
       maxTokens: { n: tokens },
       costLimit: { maxCost: cost },
-      blockFieldSuggestion: { enabled: !config.introspection },
+      // No mask text either: "[Suggestion hidden]" would still say a near miss exists.
+      blockFieldSuggestion: { enabled: !config.introspection, mask: '' },
     }) as Plugin,
     // Browsers may send "simple" cross-site requests without a preflight; those must carry this header.
     useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf'] }),
