@@ -45,6 +45,8 @@ export interface TestApp {
   /** http://127.0.0.1:<port>/graphql */
   url: string;
   wsUrl: string;
+  /** The port of METRICS_PORT's own server; null when /metrics is on the API port. */
+  metricsPort: number | null;
   /** POSTs an operation through yoga.fetch as `as` (a role, a raw token, or nobody). */
   gql<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, as?: Role | { token: string } | null): Promise<GqlResult<T>>;
 }
@@ -78,13 +80,14 @@ export function useTestApp(env: Record<string, string> = {}, hooks: AppHooks = {
       },
       hooks,
     );
-    const { port } = await app.start();
+    const { port, metricsPort } = await app.start();
     Object.assign(handle, {
       app,
       sql: app.sql,
       databaseUrl: db.url,
       url: `http://127.0.0.1:${port}/graphql`,
       wsUrl: `ws://127.0.0.1:${port}/graphql`,
+      metricsPort,
       gql: async (query: string, variables?: Record<string, unknown>, as: Role | { token: string } | null = null) => {
         const headers: Record<string, string> = { 'content-type': 'application/json' };
         if (as !== null) headers.authorization = `Bearer ${typeof as === 'string' ? await token(as) : as.token}`;
