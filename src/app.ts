@@ -25,7 +25,7 @@ import { UnauthenticatedError } from './errors.js';
 import { attachGraphqlWs } from './ws.js';
 import { compiledQueries } from './yoga/compiled-queries.js';
 import { limitPlugins } from './yoga/limits.js';
-import { errorMasking, maskResult } from './yoga/mask-errors.js';
+import { errorMasking, hideOriginalErrors, maskResult } from './yoga/mask-errors.js';
 import { createJsonPostHandler } from './yoga/json-post.js';
 import { LiveFanout } from './yoga/live-fanout.js';
 import { sharedExecutionPlugin } from './yoga/shared-execution.js';
@@ -96,7 +96,7 @@ export async function buildApp(env: Record<string, string | undefined> = process
       error: (...args) => log.error({ err: args.find((a) => a instanceof Error) }, args.map(String).join(' ')),
     },
     maskedErrors: masking,
-    plugins: [htmlSecurityHeaders(), ...limitPlugins(config), observabilityPlugin(log, config.metrics.maxOperations), sharedExecutionPlugin(), ...compiledQueries(log, config.jitAfter)],
+    plugins: [htmlSecurityHeaders(), hideOriginalErrors(), ...limitPlugins(config), observabilityPlugin(log, config.metrics.maxOperations), sharedExecutionPlugin(), ...compiledQueries(log, config.jitAfter)],
     context: async (initial) => {
       const request = (initial as { request?: Request }).request;
       // graphql-ws verified the token once, when the connection opened.
