@@ -76,7 +76,7 @@ export async function buildApp(env: Record<string, string | undefined> = process
     probes: { scans: scanCountersVersion },
     probeMs: config.live.coalesceMs,
   });
-  const live = new LiveQueries(events, config.live.coalesceMs, log);
+  const live = new LiveQueries(events, config.live.coalesceMs, log, config.ws.maxLiveGroups);
   const kills = new KillFeed(events, sql, log);
 
   const masking = errorMasking(log);

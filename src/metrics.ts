@@ -73,7 +73,7 @@ export const wsConnections = new Gauge({
 
 export const wsRefusals = new Counter({
   name: 'opsgraph_ws_refusals_total',
-  help: 'graphql-ws frames, connections and subscriptions refused, by the limit or check that refused them (payload, subscriptions, live_groups, connections_per_caller, token)',
+  help: 'graphql-ws frames, connections and subscriptions (live_groups: SSE ones too) refused, by the limit or check that refused them (payload, subscriptions, live_groups, connections_per_caller, token)',
   labelNames: ['limit'] as const,
   registers: [registry],
 });

@@ -10,7 +10,7 @@ import {
 } from 'graphql';
 import type { Context } from '../context.js';
 import { nextMessagePrefix, type FrameWriter } from '../live/frame-writer.js';
-import { LiveStream } from '../live/live-queries.js';
+import { LiveStream, tooManyLiveGroups } from '../live/live-queries.js';
 import type { Logger } from '../logger.js';
 import { DomainError } from '../errors.js';
 import { liveGroups, liveSubscriptions, wsRefusals } from '../metrics.js';
@@ -115,6 +115,9 @@ export class LiveFanout {
     const source = await createSourceEventStream(args);
     if (!(source instanceof LiveStream)) {
       if (Symbol.asyncIterator in source) throw new Error('a field marked liveBadge must resolve to a LiveStream');
+      // The instance's cap, refused by LiveQueries: graphql-ws sends it as an `error` for the subscription.
+      const cap = source.errors?.find((error) => error.originalError instanceof DomainError && error.extensions.code === 'TOO_MANY_LIVE_GROUPS');
+      if (cap) throw cap.originalError;
       return this.mask(source);
     }
     if (this.log.isLevelEnabled('info')) {
@@ -133,10 +136,7 @@ export class LiveFanout {
     let group = this.groups.get(key);
     if (!group && this.groups.size >= this.maxGroups) {
       wsRefusals.inc({ limit: 'live_groups' });
-      throw new DomainError(
-        `This server already serves ${this.maxGroups} distinct live subscriptions (LIVE_MAX_GROUPS); subscribe with arguments others use, or try again later`,
-        'TOO_MANY_LIVE_GROUPS',
-      );
+      throw tooManyLiveGroups(this.maxGroups);
     }
     if (!group) {
       const created = new Group(args, this.mask);

@@ -91,6 +91,25 @@ describe('distinct live badges per instance (LIVE_MAX_GROUPS)', () => {
     expect(await refusals(tight.url, 'live_groups')).toBe(before + 1);
     two.send(failureWindow('w6', '1m'));
     expect((await two.message((m) => m.id === 'w6')).type).toBe('next');
+
+    // The cap is the instance's: SSE subscriptions meet it too.
+    const sse = async (since: string) => {
+      const controller = new AbortController();
+      const res = await fetch(tight.url, {
+        method: 'POST',
+        signal: controller.signal,
+        headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${await token('VIEWER')}` },
+        body: JSON.stringify({ query: `subscription { failureCount(since: "${since}") { count } }` }),
+      });
+      const reader = res.body!.getReader();
+      let text = '';
+      while (!/event: next/.test(text)) text += new TextDecoder().decode((await reader.read()).value);
+      controller.abort();
+      return text;
+    };
+    expect(await sse('6m')).toMatch(/TOO_MANY_LIVE_GROUPS/);
+    expect(await sse('2m')).toMatch(/"count":\d+/);
+    expect(await refusals(tight.url, 'live_groups')).toBe(before + 2);
   });
 });
 
