@@ -58,8 +58,8 @@ export function attachGraphqlWs(
   const perCaller = new Map<string, number>();
   useServer(
     {
-      // Close reasons carry no internal error messages.
-      ...({ isProd: true } as object),
+      // Close reasons carry no internal error messages, whatever NODE_ENV says.
+      isProd: true,
       execute: (args) => (args.rootValue as { execute: Executor }).execute(args) as never,
       subscribe: (args) => (args.rootValue as { subscribe: Executor }).subscribe(args) as never,
       onConnect: async (ctx) => {
