@@ -52,7 +52,8 @@ async function deliverWith(workerCount: number): Promise<number> {
     insert into notifications (channel, recipient, subject, body)
     select 'WEBHOOK', ${hookUrl}, 'alert ' || g, 'disk almost full' from generate_series(1, ${N}) g`;
   await db.sql`vacuum analyze notifications`;
-  const config = loadConfig({ DATABASE_URL: db.url });
+  // The receiver is on loopback, which webhooks may reach only when allowed.
+  const config = loadConfig({ DATABASE_URL: db.url, WEBHOOK_ALLOW_HOSTS: '127.0.0.1' });
   const pools = Array.from({ length: workerCount }, () => createSql(db.url, 4));
   const workers = pools.map((sql, i) => new NotificationWorker({ sql, config, log: createLogger('silent') }, { id: `bench-${i}` }));
   try {

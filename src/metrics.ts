@@ -71,6 +71,20 @@ export const wsConnections = new Gauge({
   registers: [registry],
 });
 
+export const wsRefusals = new Counter({
+  name: 'opsgraph_ws_refusals_total',
+  help: 'graphql-ws frames, connections and subscriptions (live_groups: SSE ones too) refused, by the limit or check that refused them (payload, subscriptions, live_groups, connections_per_caller, token)',
+  labelNames: ['limit'] as const,
+  registers: [registry],
+});
+
+export const wsLimits = new Gauge({
+  name: 'opsgraph_ws_limit',
+  help: 'The configured graphql-ws limits (WS_MAX_PAYLOAD bytes, WS_MAX_SUBSCRIPTIONS, WS_MAX_CONNECTIONS_PER_CALLER, LIVE_MAX_GROUPS)',
+  labelNames: ['limit'] as const,
+  registers: [registry],
+});
+
 /**
  * This instance's pool as PostgreSQL sees it: connections by state. Read at
  * scrape time from pg_stat_activity, by the pool's own application_name.

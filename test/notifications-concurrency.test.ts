@@ -24,7 +24,8 @@ beforeEach(async () => {
 
 /** A worker with its own pool, as another server instance would have. */
 function worker(env: Record<string, string>, id: string): NotificationWorker {
-  const config = loadConfig({ DATABASE_URL: t.databaseUrl, ...env });
+  // The receivers listen on loopback, which webhooks may reach only when allowed.
+  const config = loadConfig({ DATABASE_URL: t.databaseUrl, WEBHOOK_ALLOW_HOSTS: '127.0.0.1', ...env });
   const services: Services = { sql: createSql(t.databaseUrl, 4), config, log: createLogger('silent') };
   cleanups.push(() => services.sql.end());
   return new NotificationWorker(services, { id });
@@ -193,7 +194,7 @@ describe('a worker that dies', () => {
       ],
       {
         cwd: fileURLToPath(new URL('..', import.meta.url)),
-        env: { ...process.env, DATABASE_URL: t.databaseUrl, NOTIFICATION_CLAIM_TTL: '1s' },
+        env: { ...process.env, DATABASE_URL: t.databaseUrl, NOTIFICATION_CLAIM_TTL: '1s', WEBHOOK_ALLOW_HOSTS: '127.0.0.1' },
         stdio: ['ignore', 'ignore', 'pipe'],
       },
     );

@@ -69,11 +69,11 @@ describe('the delivery lifecycle', () => {
     const id = await send(t, { channel: 'WEBHOOK', recipient: hook.url });
 
     const dead = await untilStatus(id, 'DEAD');
-    expect(dead).toMatchObject({ retryCount: 5, nextRetryAt: null, lastError: 'webhook answered HTTP 500', sentAt: null });
+    expect(dead).toMatchObject({ retryCount: 5, nextRetryAt: null, lastError: 'delivery failed: HTTP 500', sentAt: null });
     expect(seen[0]).toEqual({ status: 'PENDING', retryCount: 0, backoffMs: null, due: null, lastError: null });
     for (let n = 1; n <= 4; n++) {
       // Failed attempt n left FAILED, retryCount n, and a nextRetryAt that attempt n + 1 waited for.
-      expect(seen[n]).toEqual({ status: 'FAILED', retryCount: n, backoffMs: backoff(n), due: true, lastError: 'webhook answered HTTP 500' });
+      expect(seen[n]).toEqual({ status: 'FAILED', retryCount: n, backoffMs: backoff(n), due: true, lastError: 'delivery failed: HTTP 500' });
     }
     expect(backoff(4)).toBe(CAP_MS); // the cap applied: 100 × 2^3 = 800 > 500
     // Measured from the receiver's side too: attempt n + 1 came no sooner than the backoff after attempt n.
@@ -104,7 +104,7 @@ describe('the delivery lifecycle', () => {
     const sent = await untilStatus(id, 'SENT');
     expect(sent).toMatchObject({ retryCount: 2, nextRetryAt: null, sentAt: expect.any(String) });
     // lastError stays: it says why the earlier attempts failed.
-    expect(sent.lastError).toBe('webhook answered HTTP 503');
+    expect(sent.lastError).toBe('delivery failed: HTTP 503');
     expect(hook.attemptsOf(id)).toHaveLength(3);
   });
 
@@ -118,7 +118,7 @@ describe('the delivery lifecycle', () => {
       const [row] = await t.sql`select status, retry_count, last_error from notifications where id = ${id}`;
       return row!.retry_count === 1 ? row : undefined;
     });
-    expect(failed).toEqual({ status: 'FAILED', retry_count: 1, last_error: 'webhook timed out after 300ms' });
+    expect(failed).toEqual({ status: 'FAILED', retry_count: 1, last_error: 'delivery failed: timeout after 300ms' });
     const sent = await untilStatus(id, 'SENT');
     expect(sent.retryCount).toBe(1);
     expect(hook.succeeded).toEqual([id]); // the late answer to attempt 1 reached nobody
@@ -131,10 +131,10 @@ describe('the delivery lifecycle', () => {
     const answers = new Map<string, 'drop' | number>();
     const hook = await receiver((delivery) => answers.get(delivery.id)!);
     const cases: [string, 'drop' | number | null, RegExp][] = [
-      [closedUrl, null, /^webhook request failed: ECONNREFUSED$/],
-      [hook.url, 'drop', /^webhook request failed: /],
-      [hook.url, 302, /^webhook answered HTTP 302$/],
-      [hook.url, 404, /^webhook answered HTTP 404$/],
+      [closedUrl, null, /^delivery failed: connection refused$/],
+      [hook.url, 'drop', /^delivery failed: connection failed$/],
+      [hook.url, 302, /^delivery failed: HTTP 302$/],
+      [hook.url, 404, /^delivery failed: HTTP 404$/],
     ];
     for (const [recipient, answer, error] of cases) {
       const id = await send(t, { channel: 'WEBHOOK', recipient });

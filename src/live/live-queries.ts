@@ -1,6 +1,14 @@
 import { Repeater } from 'graphql-yoga';
 import type { Logger } from '../logger.js';
-import { livePassDuration, liveRecomputes, liveSubscriptions } from '../metrics.js';
+import { DomainError } from '../errors.js';
+import { livePassDuration, liveRecomputes, liveSubscriptions, wsRefusals } from '../metrics.js';
+
+export function tooManyLiveGroups(max: number): DomainError {
+  return new DomainError(
+    `This server already serves ${max} distinct live subscriptions (LIVE_MAX_GROUPS); subscribe with arguments others use, or try again later`,
+    'TOO_MANY_LIVE_GROUPS',
+  );
+}
 
 /** One badge with one set of arguments, shared by every subscriber that asks for exactly it. */
 export interface LiveSpec<T> {
@@ -94,10 +102,20 @@ export class LiveQueries {
     private readonly target: TopicTarget,
     private readonly coalesceMs: number,
     private readonly log: Logger,
+    /** LIVE_MAX_GROUPS: each distinct badge and argument set is one recompute per change. */
+    private readonly maxEntries = Infinity,
   ) {}
 
-  /** Emits the current value at once, then each new value; never the same value twice in a row. */
+  /**
+   * Emits the current value at once, then each new value; never the same value
+   * twice in a row. Throws TOO_MANY_LIVE_GROUPS for a new argument set once
+   * LIVE_MAX_GROUPS are computed (SSE and graphql-ws alike).
+   */
   subscribe<T>(spec: LiveSpec<T>): LiveStream<T> {
+    if (this.entries.size >= this.maxEntries && !this.entries.has(spec.key)) {
+      wsRefusals.inc({ limit: 'live_groups' });
+      throw tooManyLiveGroups(this.maxEntries);
+    }
     return new LiveStream(this, spec);
   }
 

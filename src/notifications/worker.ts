@@ -4,6 +4,7 @@ import { startLoop, type BackgroundTask, type Loop } from '../background.js';
 import type { Services } from '../context.js';
 import type { Sql } from '../db/client.js';
 import { claimDue, finishDead, finishFailed, finishSent, type ClaimedNotification } from '../db/notifications.js';
+import type { Resolve } from './channels/destination.js';
 import { createChannels, type Channel } from './channels/index.js';
 import { countNotificationsWith, deliveries } from './metrics.js';
 
@@ -31,6 +32,8 @@ export interface NotificationWorkerOptions {
   id?: string;
   /** Deliveries in flight at once. */
   concurrency?: number;
+  /** The DNS resolver webhooks use; tests replace it to play a rebinding DNS server. */
+  resolve?: Resolve;
 }
 
 /**
@@ -54,7 +57,7 @@ export class NotificationWorker {
   ) {
     this.id = options.id ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
     this.concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
-    this.channels = createChannels(services);
+    this.channels = createChannels(services, options.resolve);
   }
 
   /**

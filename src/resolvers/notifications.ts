@@ -12,6 +12,8 @@ import {
   type NotificationRow,
   type NotificationStatus,
 } from '../db/notifications.js';
+import ipaddr from 'ipaddr.js';
+import { bare, destinationPolicy } from '../notifications/channels/destination.js';
 import { BadUserInputError, ConflictError, NotFoundError } from '../errors.js';
 import { wakeNotificationWorkers } from '../notifications/worker.js';
 import { decodeCursor, pageSize, toPage, type Page } from './pagination.js';
@@ -30,7 +32,7 @@ const MAX_RECIPIENT = 2_048;
 /** Characters as PostgreSQL's char_length counts them (code points, not UTF-16 units). */
 const characters = (text: string) => [...text].length;
 
-function validate(input: SendNotificationInput): void {
+function validate(input: SendNotificationInput, allowHosts: readonly string[]): void {
   const invalid = (field: string, message: string) => new BadUserInputError(message, { field });
   const subjectLength = characters(input.subject);
   if (subjectLength < 1 || subjectLength > MAX_SUBJECT) throw invalid('subject', `subject must be 1 to ${MAX_SUBJECT} characters`);
@@ -50,6 +52,12 @@ function validate(input: SendNotificationInput): void {
     if (url === null || !['http:', 'https:'].includes(url.protocol) || url.hostname === '') {
       throw invalid('recipient', 'recipient must be an http(s) URL for WEBHOOK');
     }
+    // A literal address is refused here already; a host name is resolved and checked at delivery.
+    const host = bare(url.hostname);
+    const reason = ipaddr.isValid(host) ? destinationPolicy(allowHosts).refusal(host, host) : null;
+    if (reason !== null) {
+      throw invalid('recipient', `recipient must be a public address (${reason}); WEBHOOK_ALLOW_HOSTS lists exceptions`);
+    }
   }
 }
 
@@ -58,8 +66,8 @@ function parseId(id: string): string | null {
   return /^\d{1,19}$/.test(id) && BigInt(id) <= 9223372036854775807n ? id : null;
 }
 
-export async function sendNotification({ sql }: Services, input: SendNotificationInput): Promise<NotificationRow> {
-  validate(input);
+export async function sendNotification({ sql, config }: Services, input: SendNotificationInput): Promise<NotificationRow> {
+  validate(input, config.notifications.webhookAllowHosts);
   const row = await insertNotification(sql, input);
   wakeNotificationWorkers(sql);
   return row;

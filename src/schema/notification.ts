@@ -37,13 +37,20 @@ const Notification = builder.objectRef<NotificationRow>('Notification').implemen
     id: t.exposeID('id'),
     // Only rows of these two channels reach the API (see src/db/notifications.ts).
     channel: t.field({ type: NotificationChannel, resolve: (row) => row.channel as 'WEBHOOK' | 'LOG' }),
-    recipient: t.exposeString('recipient'),
+    recipient: t.exposeString('recipient', {
+      description: 'Where it goes. A webhook URL may carry a secret and names a host: OPERATOR and above read it, a VIEWER reads "(hidden)".',
+      authScopes: { operator: true },
+      unauthorizedResolver: () => '(hidden)',
+    }),
     subject: t.exposeString('subject'),
     body: t.exposeString('body'),
     status: t.field({ type: NotificationStatus, resolve: (row) => row.status }),
     retryCount: t.exposeInt('retryCount', { description: 'Failed delivery attempts so far.' }),
     nextRetryAt: t.expose('nextRetryAt', { type: 'DateTime', nullable: true }),
-    lastError: t.exposeString('lastError', { nullable: true }),
+    lastError: t.exposeString('lastError', {
+      nullable: true,
+      description: 'Why the last attempt failed: "delivery failed: " and a category (timeout, connection refused, HTTP status, destination not allowed …).',
+    }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     sentAt: t.expose('sentAt', { type: 'DateTime', nullable: true }),
   }),
