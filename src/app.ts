@@ -21,6 +21,7 @@ import { createLogger, type Logger } from './logger.js';
 import { registerPoolMetrics } from './metrics.js';
 import { schema } from './schema/index.js';
 import { UnauthenticatedError } from './errors.js';
+import { setLongTimeout } from './timers.js';
 import { attachGraphqlWs } from './ws.js';
 import { compiledQueries } from './yoga/compiled-queries.js';
 import { limitPlugins } from './yoga/limits.js';
@@ -53,7 +54,7 @@ export async function buildApp(env: Record<string, string | undefined> = process
   let embedded: EmbeddedDatabase | null = null;
   let databaseUrl = config.databaseUrl;
   if (databaseUrl === null) {
-    embedded = await startEmbeddedPostgres(config.dataDir, log);
+    embedded = await startEmbeddedPostgres(config.dataDir, log, undefined, config.embeddedRootDir);
     databaseUrl = embedded.url;
   }
   const instance = randomUUID().slice(0, 8);
@@ -166,14 +167,14 @@ export async function buildApp(env: Record<string, string | undefined> = process
     },
     stop() {
       stopping ??= (async () => {
-        const deadline = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);
+        const deadline = setLongTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         for (const client of wsServer.clients) client.close(1001, 'Server shutting down');
         server.closeIdleConnections();
         await Promise.all(background.map((task) => task.stop()));
         await new Promise<void>((resolve) => wsServer.close(() => resolve()));
         await closed;
-        clearTimeout(deadline);
+        deadline.clear();
         await yoga.dispose();
         await events.close();
         await sql.end({ timeout: 5 });

@@ -7,6 +7,8 @@ export interface Config {
   databaseUrl: string | null;
   databasePoolMax: number;
   dataDir: string;
+  /** As root, where the embedded PostgreSQL's binaries and data live (src/db/embedded-root.ts). */
+  embeddedRootDir: string;
   logLevel: string;
   jwt: { secret: string | null; jwksUrl: string | null; issuer: string | null; audience: string | null };
   graphiql: boolean;
@@ -105,6 +107,7 @@ export function loadConfig(env: Env = process.env): Config {
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
     databasePoolMax: integer(env, 'DATABASE_POOL_MAX', 10, 1, 1000),
     dataDir: text(env, 'DATA_DIR', './.data'),
+    embeddedRootDir: text(env, 'EMBEDDED_ROOT_DIR', '/var/lib/opsgraph'),
     logLevel,
     jwt: {
       secret,

@@ -7,6 +7,7 @@ import { resolveCaller, type Caller } from './auth/context.js';
 import type { VerifyToken } from './auth/tokens.js';
 import type { Context } from './context.js';
 import { FrameWriter } from './live/frame-writer.js';
+import { setLongTimeout } from './timers.js';
 import { wsConnections } from './metrics.js';
 import { isLiveBadgeOperation, type LiveFanout } from './yoga/live-fanout.js';
 
@@ -41,11 +42,9 @@ export function attachGraphqlWs(
         wsConnections.inc();
         ctx.extra.socket.once('close', () => wsConnections.dec());
         if (caller.expiresAt !== null) {
-          const timer = setTimeout(
-            () => ctx.extra.socket.close(TOKEN_EXPIRED, 'Token expired'),
-            Math.max(0, caller.expiresAt - Date.now()),
-          );
-          ctx.extra.socket.once('close', () => clearTimeout(timer));
+          // A dev token lives 30 days: past setTimeout's limit, so a plain timer would fire at once.
+          const timer = setLongTimeout(() => ctx.extra.socket.close(TOKEN_EXPIRED, 'Token expired'), caller.expiresAt - Date.now());
+          ctx.extra.socket.once('close', () => timer.clear());
         }
         return true;
       },

@@ -1,4 +1,5 @@
 import { formatDuration } from '../../duration.js';
+import { longTimeoutSignal } from '../../timers.js';
 import type { Channel } from './index.js';
 
 /**
@@ -15,7 +16,7 @@ export function webhookChannel(timeoutMs: number): Channel {
         headers: { 'content-type': 'application/json', 'user-agent': 'opsgraph-notifications' },
         body: JSON.stringify({ id, subject, body }),
         redirect: 'manual',
-        signal: AbortSignal.timeout(timeoutMs),
+        signal: longTimeoutSignal(timeoutMs),
       });
       // Read the body to the end so the keep-alive connection returns to the pool.
       await response.arrayBuffer();
