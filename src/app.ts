@@ -29,6 +29,7 @@ import { errorMasking, maskResult } from './yoga/mask-errors.js';
 import { createJsonPostHandler } from './yoga/json-post.js';
 import { LiveFanout } from './yoga/live-fanout.js';
 import { sharedExecutionPlugin } from './yoga/shared-execution.js';
+import { tokenExpiryPlugin } from './yoga/token-expiry.js';
 import { observabilityPlugin, requestIdOf } from './yoga/observability.js';
 
 export interface App {
@@ -96,7 +97,7 @@ export async function buildApp(env: Record<string, string | undefined> = process
       error: (...args) => log.error({ err: args.find((a) => a instanceof Error) }, args.map(String).join(' ')),
     },
     maskedErrors: masking,
-    plugins: [...limitPlugins(config), observabilityPlugin(log), sharedExecutionPlugin(), ...compiledQueries(log, config.jitAfter)],
+    plugins: [...limitPlugins(config), observabilityPlugin(log), sharedExecutionPlugin(), tokenExpiryPlugin(), ...compiledQueries(log, config.jitAfter)],
     context: async (initial) => {
       const request = (initial as { request?: Request }).request;
       // graphql-ws verified the token once, when the connection opened.
@@ -116,6 +117,7 @@ export async function buildApp(env: Record<string, string | undefined> = process
         kills,
         user: caller.user,
         authError: caller.authError,
+        tokenExpiresAt: caller.expiresAt,
         loaders: new Map(),
       };
     },
