@@ -30,6 +30,7 @@ import { createJsonPostHandler } from './yoga/json-post.js';
 import { LiveFanout } from './yoga/live-fanout.js';
 import { sharedExecutionPlugin } from './yoga/shared-execution.js';
 import { tokenExpiryPlugin } from './yoga/token-expiry.js';
+import { databaseTimeoutPlugin } from './yoga/database-timeout.js';
 import { observabilityPlugin, requestIdOf } from './yoga/observability.js';
 
 export interface App {
@@ -97,7 +98,7 @@ export async function buildApp(env: Record<string, string | undefined> = process
       error: (...args) => log.error({ err: args.find((a) => a instanceof Error) }, args.map(String).join(' ')),
     },
     maskedErrors: masking,
-    plugins: [...limitPlugins(config), observabilityPlugin(log), sharedExecutionPlugin(), tokenExpiryPlugin(), ...compiledQueries(log, config.jitAfter)],
+    plugins: [...limitPlugins(config), observabilityPlugin(log), sharedExecutionPlugin(), tokenExpiryPlugin(), ...compiledQueries(log, config.jitAfter), databaseTimeoutPlugin(config.databaseTimeoutMs)],
     context: async (initial) => {
       const request = (initial as { request?: Request }).request;
       // graphql-ws verified the token once, when the connection opened.

@@ -20,6 +20,8 @@ export interface Config {
   /** Plain JSON POSTs answered without yoga's Fetch-API layer (src/yoga/json-post.ts). */
   jsonFastPath: boolean;
   shutdownTimeoutMs: number;
+  /** Queries and mutations the database has not answered by then get SERVICE_UNAVAILABLE. */
+  databaseTimeoutMs: number;
   notifications: {
     worker: boolean;
     retryIntervalMs: number;
@@ -129,6 +131,7 @@ export function loadConfig(env: Env = process.env): Config {
     jsonFastPath: onOff(env, 'GRAPHQL_JSON_FAST_PATH', true),
     jitAfter: text(env, 'GRAPHQL_JIT_AFTER', '1').toLowerCase() === 'off' ? null : integer(env, 'GRAPHQL_JIT_AFTER', 1, 0, 1000),
     shutdownTimeoutMs: duration(env, 'SHUTDOWN_TIMEOUT', '10s'),
+    databaseTimeoutMs: duration(env, 'DATABASE_TIMEOUT', '15s'),
     notifications: {
       worker: onOff(env, 'NOTIFICATION_WORKER', true),
       retryIntervalMs: duration(env, 'NOTIFICATION_RETRY_INTERVAL', '2m'),
