@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import postgres from 'postgres';
+import { reconnectBackoff } from '../db/client.js';
 import type { Logger } from '../logger.js';
 import { listenFailures, listenReconnects } from '../metrics.js';
 import { setLongInterval, setLongTimeout, type LongTimer } from '../timers.js';
@@ -65,6 +66,7 @@ export class PgEventTarget implements EventTarget {
       onnotice: () => {},
       // A paused database accepts TCP connections and then says nothing.
       connect_timeout: 5,
+      backoff: reconnectBackoff,
       connection: { application_name: 'opsgraph-listener' },
     });
   }
