@@ -296,7 +296,6 @@ beforeAll(async () => {
   admin = postgres(pg.url, { max: 2, onnotice: () => {} });
   proxy = await startProxy(pgPort);
   receiver = await startReceiver();
-  if (process.env.FAULTS_DEBUG) console.log({ pgPort, proxyPort: proxy.port });
   const url = throughProxy(pg.url, proxy.port);
   const started = await startServer(url, {
     NOTIFICATION_WORKER: 'on',
@@ -427,9 +426,7 @@ describe('the fault matrix', () => {
 
     const expected = await truth(since);
     const current = (w: Watched) => JSON.stringify(last(w)) === JSON.stringify(expected[w.name]);
-    const dbg = setInterval(() => process.env.FAULTS_DEBUG && console.log(Date.now() - recoveredAt, existing.filter((w) => !current(w)).map((w) => `${w.name}=${JSON.stringify(last(w))} want ${JSON.stringify(expected[w.name])}`).join('; ')), 1000);
     const existingCurrent = await until(() => existing.every((w) => current(w) || w.completed), RECOVERY_MS);
-    clearInterval(dbg);
     const freshCurrent = await until(() => fresh_.every((w) => current(w) || w.completed), RECOVERY_MS);
     const currentAfter = Date.now() - recoveredAt;
     row['existing subscriptions'] = existingCurrent
