@@ -162,6 +162,7 @@ export async function buildApp(env: Record<string, string | undefined> = process
             `  { "Authorization": "Bearer ${token}" }`,
             '',
             'That token is a SUPERADMIN for 30 days; `npm run token -- --role viewer --sub alice` makes others.',
+            ...(embedded ? [`The embedded PostgreSQL keeps its data in ${embedded.dataDirectory}.`] : []),
             '',
           ].join('\n'),
         );

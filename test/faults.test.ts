@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type App } from '../src/app.js';
 import { freePort, startEmbeddedPostgres, type EmbeddedDatabase } from '../src/db/embedded.js';
 import { createLogger } from '../src/logger.js';
-import { TEST_SECRET, token } from './helpers.js';
+import { metricValue, TEST_SECRET, token } from './helpers.js';
 import { startReceiver, type Receiver } from './notifications-receiver.js';
 import { wsClient } from './ws-client.js';
 import type { Client } from 'graphql-ws';
@@ -370,6 +370,7 @@ describe('the fault matrix', () => {
     const row: Record<string, string> = (matrix[name] = {});
     const since = `${30 + round}m`; // a failureCount no one watches yet: its own computation and LISTEN on `fresh`
     const killsBefore = existingKills.values.length;
+    const listenFailuresBefore = await metricValue(`${freshUrl}/graphql`, 'opsgraph_listen_failures_total');
     const reapable = await admin`
       insert into executions (job_id, version, initiated_by, target_count, status, created_at)
       values ('reaped-job', '1', 'faults', 1, 'RUNNING', now() - interval '2 hours') returning id::text`;
@@ -462,6 +463,11 @@ describe('the fault matrix', () => {
     row['reaper'] = reaped ? 'sweeps again after recovery' : 'STOPPED';
     expect(reaped).toBe(true);
 
+    // The first LISTENs on `fresh` that failed (refused: stop, cut) were retried, logged and counted;
+    // against a paused database they wait (connect_timeout 5 s) instead.
+    const failures = (await metricValue(`${freshUrl}/graphql`, 'opsgraph_listen_failures_total')) - listenFailuresBefore;
+    row['LISTEN failures (metric)'] = `${failures} during this fault`;
+    if (name === 'stop/restart' || name === 'proxy cut') expect(failures).toBeGreaterThan(0);
     row['process'] = 'up';
     for (const w of [...fresh_, freshKills!]) w.stop();
     await freshClient!.dispose();
