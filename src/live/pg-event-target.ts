@@ -120,11 +120,16 @@ export class PgEventTarget implements EventTarget {
     const current = () => !this.closed && this.listenAttempts.get(topic) === attempt;
     let first = true;
     for (let failures = 0; current(); failures++) {
+      // postgres.js keeps the callbacks of a LISTEN that failed (and listens with them again after a
+      // reconnect): only those of the attempt that succeeded, while it is current, may act.
+      let active = true;
+      const live = () => active && current();
       try {
         const { unlisten } = await this.client.listen(
           `opsgraph_${topic}`,
-          () => this.emit(topic, false),
+          () => live() && this.emit(topic, false),
           () => {
+            if (!live()) return;
             // onlisten runs on every (re)connect. The first time, a change may have
             // slipped in before LISTEN took effect; later, changes were surely missed.
             if (!first) listenReconnects.inc();
@@ -135,6 +140,7 @@ export class PgEventTarget implements EventTarget {
         if (failures > 0) this.options.log.info({ topic, failures }, 'LISTEN is in place again');
         return unlisten;
       } catch (error) {
+        active = false;
         listenFailures.inc();
         const retryInMs = Math.min(LISTEN_RETRY_MAX_MS, LISTEN_RETRY_MS * 2 ** failures);
         this.options.log.warn({ err: error, topic, retryInMs }, 'LISTEN failed; retrying');
