@@ -22,6 +22,7 @@ import { createLogger, type Logger } from './logger.js';
 import { registerPoolMetrics } from './metrics.js';
 import { schema } from './schema/index.js';
 import { UnauthenticatedError } from './errors.js';
+import { setLongTimeout } from './timers.js';
 import { attachGraphqlWs } from './ws.js';
 import { compiledQueries } from './yoga/compiled-queries.js';
 import { BATCH_HARD_CAP, batchLimit } from './yoga/batching.js';
@@ -33,6 +34,8 @@ import { errorMasking, hideOriginalErrors, maskResult } from './yoga/mask-errors
 import { createJsonPostHandler } from './yoga/json-post.js';
 import { LiveFanout } from './yoga/live-fanout.js';
 import { sharedExecutionPlugin } from './yoga/shared-execution.js';
+import { tokenExpiryPlugin } from './yoga/token-expiry.js';
+import { databaseTimeoutPlugin } from './yoga/database-timeout.js';
 import { observabilityPlugin, requestIdOf } from './yoga/observability.js';
 
 export interface App {
@@ -58,7 +61,7 @@ export async function buildApp(env: Record<string, string | undefined> = process
   let embedded: EmbeddedDatabase | null = null;
   let databaseUrl = config.databaseUrl;
   if (databaseUrl === null) {
-    embedded = await startEmbeddedPostgres(config.dataDir, log);
+    embedded = await startEmbeddedPostgres(config.dataDir, log, undefined, config.embeddedRootDir);
     databaseUrl = embedded.url;
   }
   const instance = randomUUID().slice(0, 8);
@@ -114,7 +117,9 @@ export async function buildApp(env: Record<string, string | undefined> = process
       ...limitPlugins(config),
       observabilityPlugin(log, config.metrics.maxOperations),
       sharedExecutionPlugin(),
+      tokenExpiryPlugin(),
       ...compiledQueries(log, config.jitAfter),
+      databaseTimeoutPlugin(config.databaseTimeoutMs),
       // Last: it may replace the response (compression) after the others have set their headers.
       httpResponsePlugin(compression),
     ],
@@ -137,6 +142,7 @@ export async function buildApp(env: Record<string, string | undefined> = process
         kills,
         user: caller.user,
         authError: caller.authError,
+        tokenExpiresAt: caller.expiresAt,
         loaders: new Map(),
       };
     },
@@ -214,6 +220,7 @@ export async function buildApp(env: Record<string, string | undefined> = process
             `  { "Authorization": "Bearer ${token}" }`,
             '',
             `That token is a SUPERADMIN for ${formatDuration(ttlSeconds * 1000)}; \`npm run token -- --role viewer --sub alice\` makes others.`,
+            ...(embedded ? [`The embedded PostgreSQL keeps its data in ${embedded.dataDirectory}.`] : []),
             '',
           ].join('\n'),
         );
@@ -222,7 +229,7 @@ export async function buildApp(env: Record<string, string | undefined> = process
     },
     stop() {
       stopping ??= (async () => {
-        const deadline = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);
+        const deadline = setLongTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         metricsServer?.closeAllConnections();
         metricsServer?.close();
@@ -231,7 +238,7 @@ export async function buildApp(env: Record<string, string | undefined> = process
         await Promise.all(background.map((task) => task.stop()));
         await new Promise<void>((resolve) => wsServer.close(() => resolve()));
         await closed;
-        clearTimeout(deadline);
+        deadline.clear();
         await yoga.dispose();
         await events.close();
         await sql.end({ timeout: 5 });

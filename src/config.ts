@@ -8,6 +8,8 @@ export interface Config {
   databaseUrl: string | null;
   databasePoolMax: number;
   dataDir: string;
+  /** As root, where the embedded PostgreSQL's binaries and data live (src/db/embedded-root.ts). */
+  embeddedRootDir: string;
   logLevel: string;
   jwt: { secret: string | null; jwksUrl: string | null; issuer: string | null; audience: string | null; maxLifetimeMs: number };
   graphiql: boolean;
@@ -33,6 +35,8 @@ export interface Config {
   /** Plain JSON POSTs answered without yoga's Fetch-API layer (src/yoga/json-post.ts). */
   jsonFastPath: boolean;
   shutdownTimeoutMs: number;
+  /** Queries and mutations the database has not answered by then get SERVICE_UNAVAILABLE. */
+  databaseTimeoutMs: number;
   notifications: {
     worker: boolean;
     retryIntervalMs: number;
@@ -164,6 +168,7 @@ export function loadConfig(env: Env = process.env): Config {
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
     databasePoolMax: integer(env, 'DATABASE_POOL_MAX', 10, 1, 1000),
     dataDir: text(env, 'DATA_DIR', './.data'),
+    embeddedRootDir: text(env, 'EMBEDDED_ROOT_DIR', '/var/lib/opsgraph'),
     logLevel,
     jwt: {
       secret,
@@ -209,6 +214,7 @@ export function loadConfig(env: Env = process.env): Config {
     jsonFastPath: onOff(env, 'GRAPHQL_JSON_FAST_PATH', true),
     jitAfter: text(env, 'GRAPHQL_JIT_AFTER', '1').toLowerCase() === 'off' ? null : integer(env, 'GRAPHQL_JIT_AFTER', 1, 0, 1000),
     shutdownTimeoutMs: duration(env, 'SHUTDOWN_TIMEOUT', '10s'),
+    databaseTimeoutMs: duration(env, 'DATABASE_TIMEOUT', '15s'),
     notifications: {
       worker: onOff(env, 'NOTIFICATION_WORKER', true),
       retryIntervalMs: duration(env, 'NOTIFICATION_RETRY_INTERVAL', '2m'),

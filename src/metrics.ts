@@ -32,6 +32,12 @@ export const listenReconnects = new Counter({
   registers: [registry],
 });
 
+export const listenFailures = new Counter({
+  name: 'opsgraph_listen_failures_total',
+  help: 'LISTEN statements that failed (the database was unreachable) and are retried with backoff',
+  registers: [registry],
+});
+
 export const liveRecomputes = new Counter({
   name: 'opsgraph_live_recomputes_total',
   help: 'Recomputations of a live badge, by badge',

@@ -11,6 +11,7 @@ import { DomainError } from './errors.js';
 import { FrameWriter } from './live/frame-writer.js';
 import type { Logger } from './logger.js';
 import { wsConnections, wsLimits, wsRefusals } from './metrics.js';
+import { setLongTimeout } from './timers.js';
 import { isLiveBadgeOperation, type LiveFanout } from './yoga/live-fanout.js';
 import type { PersistedOperations } from './yoga/persisted.js';
 
@@ -95,13 +96,9 @@ export function attachGraphqlWs(
           else perCaller.set(key, left);
         });
         if (caller.expiresAt !== null) {
-          const timer = setTimeout(
-            () => socket.close(TOKEN_EXPIRED, 'Token expired'),
-            // setTimeout fires at once past 2^31 - 1 ms; a token lives at most JWT_MAX_LIFETIME, and a
-            // socket closed early only reconnects.
-            Math.min(2 ** 31 - 1, Math.max(0, caller.expiresAt - Date.now())),
-          );
-          socket.once('close', () => clearTimeout(timer));
+          // A dev token lives 30 days: past setTimeout's limit, so a plain timer would fire at once.
+          const timer = setLongTimeout(() => socket.close(TOKEN_EXPIRED, 'Token expired'), caller.expiresAt - Date.now());
+          socket.once('close', () => timer.clear());
         }
         return true;
       },

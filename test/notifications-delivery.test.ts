@@ -13,7 +13,8 @@ const t = useTestApp({
   NOTIFICATION_BACKOFF_UNIT: `${UNIT_MS}ms`,
   NOTIFICATION_BACKOFF_CAP: `${CAP_MS}ms`,
   NOTIFICATION_MAX_ATTEMPTS: '5',
-  NOTIFICATION_WEBHOOK_TIMEOUT: '300ms',
+  // Long enough for a loaded two-core machine to answer a 500 in time; the slow receiver below waits longer.
+  NOTIFICATION_WEBHOOK_TIMEOUT: '1s',
 });
 // A second server with the default 2m retry interval: its worker polls for PENDING only every second.
 const slowPoll = useTestApp({ NOTIFICATION_WORKER: 'on' });
@@ -110,7 +111,7 @@ describe('the delivery lifecycle', () => {
 
   it('treats a webhook slower than NOTIFICATION_WEBHOOK_TIMEOUT as a failed attempt', async () => {
     const hook = await receiver(async (delivery) => {
-      if (delivery.attempt === 1) await new Promise((resolve) => setTimeout(resolve, 1_000));
+      if (delivery.attempt === 1) await new Promise((resolve) => setTimeout(resolve, 3_000));
       return 200;
     });
     const id = await send(t, { channel: 'WEBHOOK', recipient: hook.url });
@@ -118,7 +119,7 @@ describe('the delivery lifecycle', () => {
       const [row] = await t.sql`select status, retry_count, last_error from notifications where id = ${id}`;
       return row!.retry_count === 1 ? row : undefined;
     });
-    expect(failed).toEqual({ status: 'FAILED', retry_count: 1, last_error: 'delivery failed: timeout after 300ms' });
+    expect(failed).toEqual({ status: 'FAILED', retry_count: 1, last_error: 'delivery failed: timeout after 1s' });
     const sent = await untilStatus(id, 'SENT');
     expect(sent.retryCount).toBe(1);
     expect(hook.succeeded).toEqual([id]); // the late answer to attempt 1 reached nobody
@@ -191,7 +192,8 @@ describe('channels and the queue', () => {
       delays.push(hook.attemptsOf(id)[0]!.at - sentAt);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    // Waiting for the 1 s poll instead would put most of these near 500 ms on average.
-    expect(Math.max(...delays)).toBeLessThan(250);
+    // Waiting for the 1 s poll instead spreads these evenly over 0 to 1 000 ms: four of five under 250 ms
+    // would then happen about 1.6 % of the time. One straggler is allowed for a loaded machine.
+    expect(delays.filter((delay) => delay < 250).length, `delays ${delays.join(', ')} ms`).toBeGreaterThanOrEqual(4);
   });
 });

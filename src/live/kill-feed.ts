@@ -45,11 +45,11 @@ export class KillFeed {
         delivered: new Map(),
         push: (row) => void push(row),
       };
-      if (this.subscribers.size === 0) {
+      this.subscribers.add(subscriber);
+      if (this.subscribers.size === 1) {
         this.target.addEventListener('kill_signals', this.onChange);
         this.read();
       }
-      this.subscribers.add(subscriber);
       await stop;
       this.subscribers.delete(subscriber);
       if (this.subscribers.size === 0) {
@@ -76,7 +76,11 @@ export class KillFeed {
   }
 
   private async readOnce(): Promise<void> {
-    const { rows, now } = await killSignalsSince(this.sql, this.readFrom);
+    // The first read starts from the earliest subscriber: if it fails (the database is down), the
+    // signals requested until a read succeeds are still delivered, not taken for the past.
+    const earliest = Math.min(...[...this.subscribers].map((subscriber) => subscriber.since));
+    const from = this.readFrom ?? (Number.isFinite(earliest) ? new Date(earliest) : null);
+    const { rows, now } = await killSignalsSince(this.sql, from);
     this.readFrom = new Date(now.getTime() - LOOKBACK_MS);
     const forget = now.getTime() - 2 * LOOKBACK_MS;
     for (const subscriber of this.subscribers) {

@@ -2,6 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { formatDuration } from '../../duration.js';
 import { checkDestination, DestinationRefused, guardedLookup, systemResolve, type DestinationPolicy, type Resolve } from './destination.js';
+import { setLongTimeout } from '../../timers.js';
 import type { Channel } from './index.js';
 
 export interface WebhookOptions {
@@ -65,24 +66,24 @@ function post(url: URL, payload: string, timeoutMs: number, agent: http.Agent, l
         'user-agent': 'opsgraph-notifications',
       },
     });
-    const timer = setTimeout(() => {
+    const timer = setLongTimeout(() => {
       const error = new Error('timed out');
       error.name = 'TimeoutError';
       request.destroy(error);
     }, timeoutMs);
     request.once('error', (error) => {
-      clearTimeout(timer);
+      timer.clear();
       reject(error);
     });
     request.once('response', (response) => {
       // Read the body to the end so the keep-alive connection returns to the pool.
       response.resume();
       response.once('end', () => {
-        clearTimeout(timer);
+        timer.clear();
         resolve(response.statusCode ?? 0);
       });
       response.once('error', (error) => {
-        clearTimeout(timer);
+        timer.clear();
         reject(error);
       });
     });
