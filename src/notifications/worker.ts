@@ -110,7 +110,7 @@ export class NotificationWorker {
     try {
       if (channel === undefined) {
         // Retrying cannot help: it goes straight to the dead letter, without counting an attempt.
-        const error = `unknown channel ${row.channel}`;
+        const error = unknownChannelError(row.channel, [...this.channels.keys()]);
         await finishDead(sql, row.id, this.id, error);
         deliveries.inc({ channel: 'unknown', outcome: 'dead' });
         log.warn({ notification: row.id, channel: row.channel }, 'notification has an unknown channel; it is DEAD');
@@ -158,6 +158,13 @@ export class NotificationWorker {
       },
     };
   }
+}
+
+/** What an operator reads in lastError: which channel, why retrying cannot help, and what will. */
+export function unknownChannelError(channel: string, known: string[]): string {
+  const name = JSON.stringify(channel.slice(0, 100));
+  return `unknown channel ${name}: this server delivers only through ${known.join(' and ')}; ` +
+    'requeueing it sends it again only once that channel is back';
 }
 
 /** The background starter: null when NOTIFICATION_WORKER is off. */

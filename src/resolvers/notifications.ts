@@ -17,7 +17,7 @@ import { wakeNotificationWorkers } from '../notifications/worker.js';
 import { decodeCursor, pageSize, toPage, type Page } from './pagination.js';
 
 export interface SendNotificationInput {
-  channel: 'WEBHOOK' | 'LOG';
+  channel: 'WEBHOOK' | 'LOG' | 'UNKNOWN';
   recipient: string;
   subject: string;
   body: string;
@@ -32,6 +32,7 @@ const characters = (text: string) => [...text].length;
 
 function validate(input: SendNotificationInput): void {
   const invalid = (field: string, message: string) => new BadUserInputError(message, { field });
+  if (input.channel !== 'WEBHOOK' && input.channel !== 'LOG') throw invalid('channel', 'channel must be WEBHOOK or LOG');
   const subjectLength = characters(input.subject);
   if (subjectLength < 1 || subjectLength > MAX_SUBJECT) throw invalid('subject', `subject must be 1 to ${MAX_SUBJECT} characters`);
   if (characters(input.body) > MAX_BODY) throw invalid('body', `body must be at most ${MAX_BODY} characters`);
