@@ -42,10 +42,11 @@ export type AgentInFlightQuery = { pending: { nodes: Array<{ id: string, targetC
 
 export type AgentKillSignalsSubscriptionVariables = Exact<{
   execIds?: Array<string | number> | string | number | null | undefined;
+  after?: string | number | null | undefined;
 }>;
 
 
-export type AgentKillSignalsSubscription = { killSignals: { execId: string, jobId: string, requestedBy: string, requestedAt: string } };
+export type AgentKillSignalsSubscription = { killSignals: { id: string, execId: string, jobId: string, requestedBy: string, requestedAt: string } };
 
 export type AgentReportResultMutationVariables = Exact<{
   input: ExecutionResultInput;
@@ -105,8 +106,9 @@ export const AgentInFlightDocument = new TypedDocumentString(`
 }
     `) as unknown as TypedDocumentString<AgentInFlightQuery, AgentInFlightQueryVariables>;
 export const AgentKillSignalsDocument = new TypedDocumentString(`
-    subscription AgentKillSignals($execIds: [ID!]) {
-  killSignals(execIds: $execIds) {
+    subscription AgentKillSignals($execIds: [ID!], $after: ID) {
+  killSignals(execIds: $execIds, after: $after) {
+    id
     execId
     jobId
     requestedBy

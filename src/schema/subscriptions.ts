@@ -12,6 +12,7 @@ import { FailureCountRef, OrchestratorKind } from './failures.js';
 import { JobLiveCountsRef } from './job.js';
 import { KillSignalRef } from './kill.js';
 import { ScanStats } from './scan.js';
+import { selectedFailureWindows } from './selected-windows.js';
 
 // Each badge emits its current value at once, then each change, never the same
 // value twice in a row; subscribers with equal arguments share one computation.
@@ -77,7 +78,7 @@ builder.subscriptionField('dashboard', (t) =>
       'is recorded and when one leaves its window, like the top-level badge. VIEWER.',
     authScopes: { viewer: true },
     extensions: LIVE_BADGE,
-    subscribe: (_root, _args, ctx) => ctx.live.subscribe(dashboardBadge(ctx)),
+    subscribe: (_root, _args, ctx, info) => ctx.live.subscribe(dashboardBadge(ctx, selectedFailureWindows(info))),
     resolve: (value) => value,
   }),
 );
