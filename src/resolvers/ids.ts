@@ -11,7 +11,10 @@ export function parseSerialId(id: string): string | null {
   return id;
 }
 
-/** Whether a client-chosen text id (jobs, schedules) could be stored at all: PostgreSQL text holds no NUL. */
-export function storableText(id: string): boolean {
-  return !id.includes('\u0000');
+/** The form of the ids clients choose (jobs, schedules); a create with any other is BAD_USER_INPUT. */
+export const TEXT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/** Whether a job or schedule could have this id; one that could not is simply not there. */
+export function couldBeTextId(id: string): boolean {
+  return TEXT_ID.test(id);
 }

@@ -14,6 +14,7 @@ import {
 } from '../db/notifications.js';
 import { BadUserInputError, ConflictError, NotFoundError } from '../errors.js';
 import { wakeNotificationWorkers } from '../notifications/worker.js';
+import { parseSerialId } from './ids.js';
 import { decodeCursor, pageSize, toPage, type Page } from './pagination.js';
 
 export interface SendNotificationInput {
@@ -55,9 +56,7 @@ function validate(input: SendNotificationInput): void {
 }
 
 /** Ids are bigint identities: anything else names no notification. */
-function parseId(id: string): string | null {
-  return /^\d{1,19}$/.test(id) && BigInt(id) <= 9223372036854775807n ? id : null;
-}
+const parseId = parseSerialId;
 
 export async function sendNotification({ sql }: Services, input: SendNotificationInput): Promise<NotificationRow> {
   validate(input);
