@@ -168,8 +168,25 @@ describe('channels and the queue', () => {
       const rows = await t.sql`select status, retry_count, next_retry_at, last_error, claimed_by from notifications where id = ${stray}`;
       return rows[0]!.status === 'DEAD' ? rows : undefined;
     });
-    expect(row).toEqual({ status: 'DEAD', retry_count: 0, next_retry_at: null, last_error: 'unknown channel SMS', claimed_by: null });
+    expect(row).toMatchObject({ status: 'DEAD', retry_count: 0, next_retry_at: null, claimed_by: null });
+    expect(row!.last_error).toMatch(/^unknown channel "SMS": this server delivers only through WEBHOOK and LOG; requeueing/);
     expect(await counter('unknown', 'dead')).toBeGreaterThanOrEqual(1);
+  });
+
+  it('a requeued dead letter of an unknown channel goes DEAD again with that lastError, unless its channel is back', async () => {
+    const REQUEUE = `mutation($id: ID!) { requeueNotification(id: $id) { ${FIELDS} } }`;
+    const { id } = (await t.sql<{ id: string }[]>`
+      insert into notifications (channel, recipient, subject, body, status, last_error)
+      values ('SMS', '+15550100', 'x', 'y', 'DEAD', 'old error') returning id::text`)[0]!;
+    const listed = await t.gql('{ notifications(status: DEAD) { nodes { id } } }', {}, 'VIEWER');
+    expect(listed.data!.notifications.nodes).toContainEqual({ id });
+    expect((await t.gql(REQUEUE, { id }, 'OPERATOR')).data!.requeueNotification).toMatchObject({ status: 'PENDING', lastError: null });
+    const dead = await untilStatus(id, 'DEAD');
+    expect(dead).toMatchObject({ retryCount: 0, lastError: expect.stringMatching(/^unknown channel "SMS"/) });
+    // The channel is back (here: the row is pointed at one this server delivers through).
+    await t.sql`update notifications set channel = 'LOG' where id = ${id}`;
+    expect((await t.gql(REQUEUE, { id }, 'OPERATOR')).errors).toBeUndefined();
+    await untilStatus(id, 'SENT');
   });
 
   it('counts deliveries by channel and outcome on /metrics', async () => {

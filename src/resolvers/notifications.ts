@@ -16,10 +16,11 @@ import ipaddr from 'ipaddr.js';
 import { bare, destinationPolicy } from '../notifications/channels/destination.js';
 import { BadUserInputError, ConflictError, NotFoundError } from '../errors.js';
 import { wakeNotificationWorkers } from '../notifications/worker.js';
+import { parseSerialId } from './ids.js';
 import { decodeCursor, pageSize, toPage, type Page } from './pagination.js';
 
 export interface SendNotificationInput {
-  channel: 'WEBHOOK' | 'LOG';
+  channel: 'WEBHOOK' | 'LOG' | 'UNKNOWN';
   recipient: string;
   subject: string;
   body: string;
@@ -34,6 +35,7 @@ const characters = (text: string) => [...text].length;
 
 function validate(input: SendNotificationInput, allowHosts: readonly string[]): void {
   const invalid = (field: string, message: string) => new BadUserInputError(message, { field });
+  if (input.channel !== 'WEBHOOK' && input.channel !== 'LOG') throw invalid('channel', 'channel must be WEBHOOK or LOG');
   const subjectLength = characters(input.subject);
   if (subjectLength < 1 || subjectLength > MAX_SUBJECT) throw invalid('subject', `subject must be 1 to ${MAX_SUBJECT} characters`);
   if (characters(input.body) > MAX_BODY) throw invalid('body', `body must be at most ${MAX_BODY} characters`);
@@ -62,9 +64,7 @@ function validate(input: SendNotificationInput, allowHosts: readonly string[]): 
 }
 
 /** Ids are bigint identities: anything else names no notification. */
-function parseId(id: string): string | null {
-  return /^\d{1,19}$/.test(id) && BigInt(id) <= 9223372036854775807n ? id : null;
-}
+const parseId = parseSerialId;
 
 export async function sendNotification({ sql, config }: Services, input: SendNotificationInput): Promise<NotificationRow> {
   validate(input, config.notifications.webhookAllowHosts);
