@@ -32,8 +32,15 @@ export async function startReceiver(respond: Receiver['respond'] = () => 200): P
   const receiver = { deliveries: [], succeeded: [], respond } as unknown as Receiver;
   const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const payload = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { id: string; subject: string; body: string };
+    let payload: { id: string; subject: string; body: string };
+    try {
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      payload = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    } catch {
+      // A request cut off mid-body (the worker timed out, or a fault test cut it): no delivery happened.
+      if (!req.socket.destroyed) res.writeHead(400).end();
+      return;
+    }
     const attempt = (attempts.get(payload.id) ?? 0) + 1;
     attempts.set(payload.id, attempt);
     const delivery: Delivery = { ...payload, attempt, at: Date.now() };

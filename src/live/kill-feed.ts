@@ -5,6 +5,8 @@ import type { Logger } from '../logger.js';
 import type { PgEventTarget } from './pg-event-target.js';
 
 const RETRY_MS = 500;
+/** Allowance for the server's and the database's clocks, used only for a subscriber that joined during an outage. */
+const SKEW_MS = 1_000;
 
 interface Subscriber {
   execIds: Set<string> | null;
@@ -14,6 +16,10 @@ interface Subscriber {
   from: bigint | null;
   /** Without after: the ids above the mark already committed when it subscribed (not its own). */
   before: Set<string> | null;
+  /** When it subscribed (this server's clock). */
+  joinedAt: number;
+  /** Its `before` could not be read when it subscribed (the database was out of reach). */
+  late: boolean;
   push(row: KillSignalRow): void;
 }
 
@@ -33,6 +39,12 @@ interface Subscriber {
  * signal with a higher id. Either way it then gets each later signal once, in
  * id order, on whichever instance it is connected to, also the ones committed
  * while the LISTEN connection was down, since a reconnect triggers a read too.
+ *
+ * A subscriber that joins while the database cannot be read (an outage) has
+ * its `before` taken only once the database answers, by which time signals
+ * requested after it subscribed may have committed: those it still gets, told
+ * apart by their requested_at (with SKEW_MS of allowance for the clocks).
+ * Agents that must miss nothing pass `after` (examples/agent.ts).
  */
 export class KillFeed {
   private readonly subscribers = new Set<Subscriber>();
@@ -56,6 +68,8 @@ export class KillFeed {
         after,
         from: null,
         before: null,
+        joinedAt: Date.now(),
+        late: false,
         push: (row) => void push(row),
       };
       if (this.subscribers.size === 0) this.target.addEventListener('kill_signals', this.onChange);
@@ -76,6 +90,8 @@ export class KillFeed {
       .catch((error) => {
         // 55P03: a kill transaction is still open (lock_timeout); anything else is the database.
         if ((error as { code?: string }).code !== '55P03') this.log.warn({ err: error }, 'could not read kill signals');
+        // Whoever is still waiting for its `before` will get it late (see the class comment).
+        for (const subscriber of this.subscribers) if (subscriber.after === null && subscriber.before === null) subscriber.late = true;
         // Subscribers waiting to join or to hear of a signal: try again shortly.
         setTimeout(() => this.subscribers.size > 0 && this.read(), RETRY_MS).unref();
       })
@@ -113,8 +129,10 @@ export class KillFeed {
       for (const row of read.rows) if (BigInt(row.id) > subscriber.from && wants(subscriber, row)) subscriber.push(row);
       if (subscriber.from < read.highWater) subscriber.from = read.highWater;
     }
+    const after = (subscriber: Subscriber, row: KillSignalRow) =>
+      !subscriber.before!.has(row.id) || (subscriber.late && row.requestedAt.getTime() >= subscriber.joinedAt - SKEW_MS);
     for (const subscriber of fresh) {
-      for (const row of read.rows) if (!subscriber.before!.has(row.id) && wants(subscriber, row)) subscriber.push(row);
+      for (const row of read.rows) if (after(subscriber, row) && wants(subscriber, row)) subscriber.push(row);
       subscriber.from = read.highWater;
       subscriber.before = null;
     }
