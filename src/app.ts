@@ -52,7 +52,7 @@ export interface AppHooks {
 
 export async function buildApp(env: Record<string, string | undefined> = process.env, hooks: AppHooks = {}): Promise<App> {
   const config = loadConfig(env);
-  const log = createLogger(config.logLevel);
+  const log = createLogger(config.logLevel, { sync: config.logSync });
 
   let embedded: EmbeddedDatabase | null = null;
   let databaseUrl = config.databaseUrl;
@@ -62,7 +62,7 @@ export async function buildApp(env: Record<string, string | undefined> = process
   }
   const instance = randomUUID().slice(0, 8);
   const applicationName = `opsgraph:${instance}`;
-  const sql = createSql(databaseUrl, config.databasePoolMax, hooks.onQuery, applicationName);
+  const sql = createSql(databaseUrl, config.databasePoolMax, hooks.onQuery, applicationName, config.databaseMaxPipeline);
   registerPoolMetrics(sql, applicationName);
   const applied = await migrate(sql);
   if (applied.length > 0) log.info({ applied }, 'applied migrations');

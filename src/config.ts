@@ -6,8 +6,12 @@ export interface Config {
   port: number;
   databaseUrl: string | null;
   databasePoolMax: number;
+  /** postgres.js max_pipeline: queries sent down one busy connection while none is idle. */
+  databaseMaxPipeline: number;
   dataDir: string;
   logLevel: string;
+  /** One write(2) per log line (true) or pino's buffered asynchronous destination (false). */
+  logSync: boolean;
   jwt: { secret: string | null; jwksUrl: string | null; issuer: string | null; audience: string | null };
   graphiql: boolean;
   introspection: boolean;
@@ -131,8 +135,10 @@ export function loadConfig(env: Env = process.env): Config {
     port: integer(env, 'PORT', 4000, 0, 65535),
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
     databasePoolMax: integer(env, 'DATABASE_POOL_MAX', 10, 1, 1000),
+    databaseMaxPipeline: integer(env, 'DATABASE_MAX_PIPELINE', 100, 1, 1000),
     dataDir: text(env, 'DATA_DIR', './.data'),
     logLevel,
+    logSync: onOff(env, 'LOG_SYNC', true),
     jwt: {
       secret,
       jwksUrl,

@@ -2,12 +2,19 @@ import postgres from 'postgres';
 
 export type Sql = postgres.Sql<{}>;
 
-/** The one postgres.js client of a process. bigint columns arrive as strings (ids) unless cast. */
-/** `name` is the application_name the pool's connections show in pg_stat_activity. */
-export function createSql(url: string, max: number, onQuery?: (query: string) => void, name = 'opsgraph'): Sql {
+/**
+ * The one postgres.js client of a process. bigint columns arrive as strings (ids) unless cast.
+ * `name` is the application_name the pool's connections show in pg_stat_activity.
+ * `maxPipeline`: how many queries postgres.js may send down one busy connection while none is idle
+ * (its default, 100); at 1 a query waits in one shared queue for the first connection that frees up
+ * instead of behind another request's query (DATABASE_MAX_PIPELINE, bench/README.md "Issue 20").
+ */
+export function createSql(url: string, max: number, onQuery?: (query: string) => void, name = 'opsgraph', maxPipeline = 100): Sql {
   return postgres(url, {
     debug: onQuery ? (_connection, query) => onQuery(query) : undefined,
     max,
+    // A postgres.js option its type definitions leave out.
+    ...({ max_pipeline: maxPipeline } as {}),
     onnotice: () => {},
     connect_timeout: 10,
     // Fail fast while the database is unreachable rather than queueing forever.
