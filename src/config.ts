@@ -135,7 +135,7 @@ export function loadConfig(env: Env = process.env): Config {
     port: integer(env, 'PORT', 4000, 0, 65535),
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
     databasePoolMax: integer(env, 'DATABASE_POOL_MAX', 10, 1, 1000),
-    databaseMaxPipeline: integer(env, 'DATABASE_MAX_PIPELINE', 1, 1, 1000),
+    databaseMaxPipeline: integer(env, 'DATABASE_MAX_PIPELINE', 100, 1, 1000),
     dataDir: text(env, 'DATA_DIR', './.data'),
     logLevel,
     logSync: onOff(env, 'LOG_SYNC', true),

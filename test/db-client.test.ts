@@ -31,19 +31,33 @@ async function stuckBehindSlowQuery(maxPipeline: number): Promise<number> {
 }
 
 describe('createSql: DATABASE_MAX_PIPELINE', () => {
-  it('at 1 (the default), at most one query waits behind a slow one; the others take the connection that frees up', async () => {
+  it('at 1, at most one query waits behind a slow one; the others take the connection that frees up', async () => {
     expect(await stuckBehindSlowQuery(1)).toBeLessThanOrEqual(1);
   });
-  it("at 100 (postgres.js's default), half of them are pipelined behind the slow query", async () => {
+  it("at 100 (the default, postgres.js's), half of them are pipelined behind the slow query", async () => {
     expect(await stuckBehindSlowQuery(100)).toBeGreaterThanOrEqual(3);
   });
-  it('keeps transactions working (sql.begin reserves a connection)', async () => {
-    const sql = createSql(db.url, 2);
+  // Why the default stays at 100: postgres.js reserves a transaction's connection only while the
+  // connection is below max_pipeline, so at 1 a BEGIN queued behind a busy connection's query fails.
+  async function transactionBehindBusyConnections(maxPipeline?: number): Promise<string> {
+    const sql = maxPipeline === undefined ? createSql(db.url, 2) : createSql(db.url, 2, undefined, 'pipeline-test', maxPipeline);
     try {
-      const [row] = await sql.begin((tx) => tx`select 1 as one`);
-      expect(row).toEqual({ one: 1 });
+      await Promise.all([sql`select 1`, sql`select 1`]);
+      const busy = [sql`select pg_sleep(0.2)`.execute(), sql`select pg_sleep(0.2)`.execute()];
+      const outcome = await sql.begin((tx) => tx`select 1 as one`).then(
+        () => 'committed',
+        (error: { code?: string }) => String(error.code),
+      );
+      await Promise.all(busy);
+      return outcome;
     } finally {
       await sql.end();
     }
+  }
+  it('the default keeps a transaction working when it lands behind a busy connection', async () => {
+    expect(await transactionBehindBusyConnections()).toBe('committed');
+  });
+  it('at 1, postgres.js refuses that transaction (UNSAFE_TRANSACTION)', async () => {
+    expect(await transactionBehindBusyConnections(1)).toBe('UNSAFE_TRANSACTION');
   });
 });

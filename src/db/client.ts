@@ -5,14 +5,14 @@ export type Sql = postgres.Sql<{}>;
 /**
  * The one postgres.js client of a process. bigint columns arrive as strings (ids) unless cast.
  * `name` is the application_name the pool's connections show in pg_stat_activity.
- * `maxPipeline`: how many queries postgres.js may queue on one busy connection, behind the one it
- * runs, while no connection is idle (postgres.js's default is 100; round robin over the busy ones).
- * At 1, our default, at most one query waits behind another request's query on a connection whose
- * backend may be stalled; the rest wait in one shared queue for the first connection that frees up:
- * a shorter tail (DATABASE_MAX_PIPELINE, bench/README.md "Issue 20"). 0 would make that queue the
- * only one, but postgres.js's sql.begin cannot reserve a connection then (UNSAFE_TRANSACTION).
+ * `maxPipeline` (DATABASE_MAX_PIPELINE, default 100 as in postgres.js): how many queries may wait
+ * behind the running one on a busy connection, round robin, while none is idle. Lower values shorten
+ * the tail under load (bench/README.md "Issue 20": at 1 the rest wait in one shared queue for the
+ * first connection that frees up), but postgres.js then fails a `sql.begin` whose BEGIN lands behind
+ * another query with UNSAFE_TRANSACTION (it reserves the connection only below the limit), so the
+ * default stays until transactions get a pool of their own.
  */
-export function createSql(url: string, max: number, onQuery?: (query: string) => void, name = 'opsgraph', maxPipeline = 1): Sql {
+export function createSql(url: string, max: number, onQuery?: (query: string) => void, name = 'opsgraph', maxPipeline = 100): Sql {
   return postgres(url, {
     debug: onQuery ? (_connection, query) => onQuery(query) : undefined,
     max,
