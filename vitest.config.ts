@@ -7,6 +7,8 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/global-setup.ts'],
+    // An unhandled rejection fails the test file it happened in.
+    setupFiles: ['test/setup/unhandled-rejections.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

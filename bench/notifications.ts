@@ -1,7 +1,11 @@
 // Delivery throughput of the notification worker: N PENDING webhooks to a
 // local receiver, drained by one worker and then by two workers on one
 // database, beside the same number of bare HTTP POSTs with no database at all.
-//   npx tsx bench/notifications.ts          (BENCH_SCALE=0.1 for a tenth)
+// Then the backlog case: BENCH_BACKLOG (default 50 000) FAILED rows all due at
+// once, as a webhook receiver's outage leaves them, drained by the worker's own
+// sweep (one instance, then two): time to drain and deliveries per second,
+// against the plain delivery rate of the same run.
+//   npx tsx bench/notifications.ts          (BENCH_SCALE=0.1 for a tenth; BENCH_BACKLOG=5000 for a smaller backlog)
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../src/config.js';
@@ -13,6 +17,7 @@ import { benchDatabase, ratio } from './lib.js';
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
 const N = Math.max(100, Math.round(10_000 * SCALE));
 const IN_FLIGHT = 16; // the worker's default concurrency
+const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 50_000);
 
 const db = await benchDatabase('notifications');
 const receiver = createServer((req, res) => {
@@ -52,7 +57,8 @@ async function deliverWith(workerCount: number): Promise<number> {
     insert into notifications (channel, recipient, subject, body)
     select 'WEBHOOK', ${hookUrl}, 'alert ' || g, 'disk almost full' from generate_series(1, ${N}) g`;
   await db.sql`vacuum analyze notifications`;
-  const config = loadConfig({ DATABASE_URL: db.url });
+  // The receiver is on loopback, which webhooks may reach only when allowed.
+  const config = loadConfig({ DATABASE_URL: db.url, WEBHOOK_ALLOW_HOSTS: '127.0.0.1' });
   const pools = Array.from({ length: workerCount }, () => createSql(db.url, 4));
   const workers = pools.map((sql, i) => new NotificationWorker({ sql, config, log: createLogger('silent') }, { id: `bench-${i}` }));
   try {
@@ -60,6 +66,29 @@ async function deliverWith(workerCount: number): Promise<number> {
     const { sent } = (await db.sql<{ sent: number }[]>`select count(*)::int as sent from notifications where status = 'SENT'`)[0]!;
     if (sent !== N) throw new Error(`only ${sent} of ${N} notifications were SENT`);
     return perSecond;
+  } finally {
+    await Promise.all(pools.map((sql) => sql.end()));
+  }
+}
+
+/** BACKLOG due FAILED rows, drained by `workerCount` workers each running one sweep, as its loop would. */
+async function drainBacklog(workerCount: number): Promise<{ seconds: number; perSecond: number }> {
+  await db.sql`truncate notifications`;
+  await db.sql`
+    insert into notifications (channel, recipient, subject, body, status, retry_count, next_retry_at, last_error)
+    select 'WEBHOOK', ${hookUrl}, 'alert ' || g, 'disk almost full', 'FAILED', 3, now() - interval '1 minute', 'connect ECONNREFUSED'
+    from generate_series(1, ${BACKLOG}) g`;
+  await db.sql`vacuum analyze notifications`;
+  const config = loadConfig({ DATABASE_URL: db.url }); // the default 2m NOTIFICATION_RETRY_INTERVAL
+  const pools = Array.from({ length: workerCount }, () => createSql(db.url, 4));
+  const workers = pools.map((sql, i) => new NotificationWorker({ sql, config, log: createLogger('silent') }, { id: `backlog-${i}` }));
+  try {
+    const started = performance.now();
+    await Promise.all(workers.map((w) => w.sweep()));
+    const seconds = (performance.now() - started) / 1000;
+    const { left } = (await db.sql<{ left: number }[]>`select count(*)::int as left from notifications where status <> 'SENT'`)[0]!;
+    if (left !== 0) throw new Error(`${left} of ${BACKLOG} notifications were not SENT after one sweep`);
+    return { seconds, perSecond: BACKLOG / seconds };
   } finally {
     await Promise.all(pools.map((sql) => sql.end()));
   }
@@ -75,6 +104,11 @@ try {
   row(`baseline: bare HTTP POSTs, ${IN_FLIGHT} in flight`, bare, '');
   row(`one worker (${IN_FLIGHT} in flight)`, one, `${ratio(one, bare)} of bare POSTs`);
   row(`two workers on one database (2 × ${IN_FLIGHT})`, two, `${ratio(two, one)} of one worker`);
+  const backlogOne = await drainBacklog(1);
+  const backlogTwo = await drainBacklog(2);
+  console.log(`backlog: ${BACKLOG} FAILED webhooks due at once, one sweep each (NOTIFICATION_RETRY_INTERVAL 2m)`);
+  row(`one worker: drained in ${backlogOne.seconds.toFixed(1)} s`, backlogOne.perSecond, `${ratio(backlogOne.perSecond, one)} of one worker's PENDING rate`);
+  row(`two workers: drained in ${backlogTwo.seconds.toFixed(1)} s`, backlogTwo.perSecond, `${ratio(backlogTwo.perSecond, two)} of two workers' PENDING rate`);
 } finally {
   receiver.close();
   await db.close();

@@ -93,7 +93,8 @@ const opsgraph: Target = {
   name: 'opsgraph',
   start: () => {
     const profile = process.env.SUBS_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.SUBS_CPU_PROF}`] : [];
-    return startServerProcess(db.url, { LOG_LEVEL: 'warn', NOTIFICATION_WORKER: 'off', EXECUTION_REAPER: 'off' }, profile);
+    // Every load connection shares one token: lift the per-caller cap above the largest shape.
+    return startServerProcess(db.url, { LOG_LEVEL: 'warn', NOTIFICATION_WORKER: 'off', EXECUTION_REAPER: 'off', WS_MAX_CONNECTIONS_PER_CALLER: '100000' }, profile);
   },
   change: () => db.sql`insert into orchestrator_events (kind, success, occurred_at) values ('TRAFFIC', false, now())`,
   liveMetrics: (server) => liveMetrics(server.base),

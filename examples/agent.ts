@@ -4,14 +4,50 @@
 //   OPSGRAPH_TOKEN=… OPSGRAPH_AGENT_ID=host-17 npx tsx examples/agent.ts <jobId> [execId…]
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Client } from 'graphql-ws';
 import { connectionFromEnv, isMain, request, subscribe, wsClient, type Connection } from './client.js';
 import {
   AgentInFlightDocument,
   AgentKillSignalsDocument,
   AgentReportResultDocument,
   AgentScriptStatusDocument,
+  type AgentKillSignalsSubscription,
   type ExecutionStatus,
 } from './gql/graphql.js';
+
+type KillSignal = AgentKillSignalsSubscription['killSignals'];
+
+/**
+ * The agent's reconnect loop for kill signals. It subscribes with after = the
+ * id of the last signal it saw ("0" the first time: a kill requested before the
+ * agent started counts too), and after every reconnect (a deploy, a network
+ * blip) it subscribes again from there: the server replays what was recorded
+ * meanwhile, then the live ones, in id order. graphql-ws would re-send the
+ * first subscription as it was, so the loop replaces it itself; a signal it
+ * already has (same id or lower) is ignored. Returns the unsubscribe.
+ */
+export function watchKillSignals(
+  client: Client,
+  execIds: string[],
+  onSignal: (signal: KillSignal) => void,
+  log: (line: string) => void,
+): { stop(): void; reconnected(): void } {
+  let after = '0';
+  let unsubscribe = () => {};
+  const open = () => {
+    unsubscribe();
+    unsubscribe = subscribe(client, AgentKillSignalsDocument, { execIds, after }, {
+      next: ({ killSignals }) => {
+        if (BigInt(killSignals.id) <= BigInt(after)) return;
+        after = killSignals.id;
+        onSignal(killSignals);
+      },
+      error: (error) => log(`kill signals: ${error.message}`),
+    });
+  };
+  open();
+  return { stop: () => unsubscribe(), reconnected: open };
+}
 
 export interface AgentOptions {
   connection: Connection;
@@ -51,14 +87,20 @@ export async function runAgent(options: AgentOptions): Promise<AgentOutcome[]> {
   if (execIds.length === 0) return [];
 
   const kills = new Map(execIds.map((id) => [id, new AbortController()]));
-  const client = wsClient(connection);
-  const unsubscribe = subscribe(client, AgentKillSignalsDocument, { execIds }, {
-    next: ({ killSignals }) => {
-      log(`kill signal for execution ${killSignals.execId} from ${killSignals.requestedBy}`);
-      kills.get(killSignals.execId)?.abort(killSignals.requestedBy);
+  let connections = 0;
+  let watch: ReturnType<typeof watchKillSignals> | null = null;
+  // Every connection after the first is a reconnect: subscribe again from the last signal seen.
+  const client = wsClient(connection, { connected: () => void (connections++ > 0 && watch?.reconnected()) });
+  watch = watchKillSignals(
+    client,
+    execIds,
+    (signal) => {
+      log(`kill signal ${signal.id} for execution ${signal.execId} from ${signal.requestedBy}`);
+      kills.get(signal.execId)?.abort(signal.requestedBy);
     },
-    error: (error) => log(`kill signals: ${error.message}`),
-  });
+    log,
+  );
+  const unsubscribe = () => watch!.stop();
   try {
     return await Promise.all(
       execIds.map(async (execId) => {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { createSql, type Sql } from '../src/db/client.js';
+import { embeddedLocation } from '../src/db/embedded.js';
 import { migrate } from '../src/db/migrate.js';
 
 export interface Database {
@@ -15,9 +16,9 @@ export interface Database {
  * postmaster.pid names the port; starting a second one on the same data
  * directory would stop the server's instead.
  */
-async function runningEmbeddedUrl(dataDir: string): Promise<string | null> {
-  const root = path.resolve(dataDir);
-  const pidFile = await readFile(path.join(root, 'pg', 'postmaster.pid'), 'utf8').catch(() => null);
+async function runningEmbeddedUrl(dataDir: string, rootDir: string): Promise<string | null> {
+  const { pgDir, passwordFile } = await embeddedLocation(dataDir, rootDir);
+  const pidFile = await readFile(path.join(pgDir, 'postmaster.pid'), 'utf8').catch(() => null);
   const [pid, , , port] = pidFile?.split('\n') ?? [];
   if (!pid || !port) return null;
   try {
@@ -25,7 +26,7 @@ async function runningEmbeddedUrl(dataDir: string): Promise<string | null> {
   } catch {
     return null; // a stale file: nobody is running it
   }
-  const password = (await readFile(path.join(root, 'pg-password'), 'utf8')).trim();
+  const password = (await readFile(passwordFile, 'utf8')).trim();
   return `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port.trim()}/postgres`;
 }
 
@@ -36,7 +37,7 @@ async function runningEmbeddedUrl(dataDir: string): Promise<string | null> {
  */
 export async function openDatabase(env: Record<string, string | undefined> = process.env): Promise<Database> {
   const config = loadConfig(env);
-  const url = config.databaseUrl ?? (await runningEmbeddedUrl(config.dataDir));
+  const url = config.databaseUrl ?? (await runningEmbeddedUrl(config.dataDir, config.embeddedRootDir));
   if (url !== null) {
     const sql = createSql(url, 4);
     await migrate(sql);

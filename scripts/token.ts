@@ -4,7 +4,7 @@ import { loadOrCreateDevSecret } from '../src/auth/dev-secret.js';
 import { ROLES, type Role } from '../src/auth/roles.js';
 import { signToken } from '../src/auth/tokens.js';
 import { loadConfig } from '../src/config.js';
-import { parseDuration } from '../src/duration.js';
+import { formatDuration, parseDuration } from '../src/duration.js';
 
 function fail(message: string): never {
   console.error(`token: ${message}`);
@@ -26,5 +26,6 @@ if (values.sub === '') fail('--sub must not be empty');
 
 const config = loadConfig();
 if (config.jwt.jwksUrl) fail('JWT_JWKS_URL is set: tokens come from your identity provider, not from here');
+if (ttlMs > config.jwt.maxLifetimeMs) fail(`--ttl must not exceed JWT_MAX_LIFETIME (${values.ttl} > ${formatDuration(config.jwt.maxLifetimeMs)}): the server would refuse the token`);
 const secret = config.jwt.secret ?? (await loadOrCreateDevSecret(config.dataDir));
 console.log(await signToken(secret, values.sub, role, Math.floor(ttlMs / 1000)));

@@ -7,12 +7,13 @@ import { loadOrCreateDevSecret } from './auth/dev-secret.js';
 import { createVerifier, signToken } from './auth/tokens.js';
 import { startBackgroundWork, type BackgroundTask } from './background.js';
 import { loadConfig, type Config } from './config.js';
-import { renderGraphiQL } from './graphiql.js';
+import { formatDuration } from './duration.js';
+import { htmlSecurityHeaders, renderGraphiQL } from './graphiql.js';
 import type { Context, Services } from './context.js';
 import { createSql, type Sql } from './db/client.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.js';
 import { migrate } from './db/migrate.js';
-import { createOpsRoutes } from './http.js';
+import { createOpsRoutes, serveMetrics } from './http.js';
 import { KillFeed } from './live/kill-feed.js';
 import { LiveQueries } from './live/live-queries.js';
 import { PgEventTarget } from './live/pg-event-target.js';
@@ -21,6 +22,7 @@ import { createLogger, type Logger } from './logger.js';
 import { registerPoolMetrics } from './metrics.js';
 import { schema } from './schema/index.js';
 import { UnauthenticatedError } from './errors.js';
+import { setLongTimeout } from './timers.js';
 import { attachGraphqlWs } from './ws.js';
 import { compiledQueries } from './yoga/compiled-queries.js';
 import { BATCH_HARD_CAP, batchLimit } from './yoga/batching.js';
@@ -28,10 +30,12 @@ import { corsOptions } from './yoga/cors.js';
 import { httpResponsePlugin } from './yoga/http-response.js';
 import { limitPlugins } from './yoga/limits.js';
 import { persistedOperations } from './yoga/persisted.js';
-import { errorMasking, maskResult } from './yoga/mask-errors.js';
+import { errorMasking, hideOriginalErrors, maskResult } from './yoga/mask-errors.js';
 import { createJsonPostHandler } from './yoga/json-post.js';
 import { LiveFanout } from './yoga/live-fanout.js';
 import { sharedExecutionPlugin } from './yoga/shared-execution.js';
+import { tokenExpiryPlugin } from './yoga/token-expiry.js';
+import { databaseTimeoutPlugin } from './yoga/database-timeout.js';
 import { observabilityPlugin, requestIdOf } from './yoga/observability.js';
 
 export interface App {
@@ -40,7 +44,7 @@ export interface App {
   log: Logger;
   yoga: YogaServerInstance<Record<string, unknown>, Context>;
   /** Listens on HOST:PORT and starts the background work; resolves with the bound address. */
-  start(): Promise<{ url: string; port: number }>;
+  start(): Promise<{ url: string; port: number; metricsPort: number | null }>;
   /** Stops accepting, drains requests and sockets, stops background work, closes the pool. */
   stop(): Promise<void>;
 }
@@ -57,7 +61,7 @@ export async function buildApp(env: Record<string, string | undefined> = process
   let embedded: EmbeddedDatabase | null = null;
   let databaseUrl = config.databaseUrl;
   if (databaseUrl === null) {
-    embedded = await startEmbeddedPostgres(config.dataDir, log);
+    embedded = await startEmbeddedPostgres(config.dataDir, log, undefined, config.embeddedRootDir);
     databaseUrl = embedded.url;
   }
   const instance = randomUUID().slice(0, 8);
@@ -79,7 +83,7 @@ export async function buildApp(env: Record<string, string | undefined> = process
     probes: { scans: scanCountersVersion },
     probeMs: config.live.coalesceMs,
   });
-  const live = new LiveQueries(events, config.live.coalesceMs, log);
+  const live = new LiveQueries(events, config.live.coalesceMs, log, config.ws.maxLiveGroups);
   const kills = new KillFeed(events, sql, log);
 
   const masking = errorMasking(log);
@@ -106,12 +110,16 @@ export async function buildApp(env: Record<string, string | undefined> = process
     batching: config.batchMax > 0 ? { limit: Math.max(config.batchMax, BATCH_HARD_CAP) } : false,
     cors: corsOptions(config.corsOrigins),
     plugins: [
+      htmlSecurityHeaders(),
+      hideOriginalErrors(),
       batchLimit(config.batchMax),
       persisted.plugin,
       ...limitPlugins(config),
-      observabilityPlugin(log),
+      observabilityPlugin(log, config.metrics.maxOperations),
       sharedExecutionPlugin(),
+      tokenExpiryPlugin(),
       ...compiledQueries(log, config.jitAfter),
+      databaseTimeoutPlugin(config.databaseTimeoutMs),
       // Last: it may replace the response (compression) after the others have set their headers.
       httpResponsePlugin(compression),
     ],
@@ -133,19 +141,46 @@ export async function buildApp(env: Record<string, string | undefined> = process
         kills,
         user: caller.user,
         authError: caller.authError,
+        tokenExpiresAt: caller.expiresAt,
         loaders: null,
       };
     },
   });
 
-  const opsRoutes = createOpsRoutes(sql, config.maxBodyBytes);
+  const opsRoutes = createOpsRoutes(sql, config, log);
   const jsonPost = config.jsonFastPath ? createJsonPostHandler(yoga, log, { compression, persisted }) : async () => false;
-  const server: Server = createServer(async (req, res) => {
-    if (await opsRoutes(req, res)) return;
-    if (await jsonPost(req, res)) return;
-    void yoga(req, res);
-  });
-  const wsServer = attachGraphqlWs(server, yoga, verify, new LiveFanout(maskResult(masking), log), persisted);
+  // A client that sends its headers or body slowly (or never) holds a socket only this long. Node checks
+  // every connectionsCheckingInterval (30 s by default), so that is kept below the timeouts.
+  const timeouts = {
+    headersTimeout: config.http.headersTimeoutMs,
+    requestTimeout: config.http.requestTimeoutMs,
+    connectionsCheckingInterval: Math.max(250, Math.min(5_000, config.http.headersTimeoutMs / 2)),
+  };
+  const server: Server = createServer(
+    timeouts,
+    async (req, res) => {
+      if (await opsRoutes(req, res)) return;
+      if (await jsonPost(req, res)) return;
+      void yoga(req, res);
+    },
+  );
+  // METRICS_PORT: /metrics on a port of its own, which the deployment keeps off the public network.
+  const metricsServer: Server | null =
+    config.metrics.port === null
+      ? null
+      : createServer(timeouts, (req, res) => {
+          if ((req.url ?? '/').split('?')[0] === '/metrics' && req.method === 'GET') void serveMetrics(config.metrics, req, res, true);
+          else res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('Not found\n');
+        });
+  const wsServer = attachGraphqlWs(
+    server,
+    yoga,
+    verify,
+    new LiveFanout(maskResult(masking, config.introspection), log, config.ws.maxLiveGroups),
+    config.ws,
+    log,
+    persisted,
+  );
 
   let background: BackgroundTask[] = [];
   let stopping: Promise<void> | null = null;
@@ -160,13 +195,21 @@ export async function buildApp(env: Record<string, string | undefined> = process
         server.once('error', reject);
         server.listen(config.port, config.host, () => resolve());
       });
+      if (metricsServer) {
+        await new Promise<void>((resolve, reject) => {
+          metricsServer.once('error', reject);
+          metricsServer.listen(config.metrics.port!, config.host, () => resolve());
+        });
+      }
       background = startBackgroundWork(services);
       const { port } = server.address() as AddressInfo;
       const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
       const url = `http://${host}:${port}/graphql`;
       log.info({ url, instance }, 'opsgraph is listening');
       if (devMode) {
-        const token = await signToken(secret!, 'dev-superadmin', 'SUPERADMIN', 30 * 86_400);
+        // 30 days, or JWT_MAX_LIFETIME if that is shorter: the server must accept the token it prints.
+        const ttlSeconds = Math.floor(Math.min(30 * 86_400_000, config.jwt.maxLifetimeMs) / 1000);
+        const token = await signToken(secret!, 'dev-superadmin', 'SUPERADMIN', ttlSeconds);
         console.log(
           [
             '',
@@ -175,23 +218,26 @@ export async function buildApp(env: Record<string, string | undefined> = process
             '',
             `  { "Authorization": "Bearer ${token}" }`,
             '',
-            'That token is a SUPERADMIN for 30 days; `npm run token -- --role viewer --sub alice` makes others.',
+            `That token is a SUPERADMIN for ${formatDuration(ttlSeconds * 1000)}; \`npm run token -- --role viewer --sub alice\` makes others.`,
+            ...(embedded ? [`The embedded PostgreSQL keeps its data in ${embedded.dataDirectory}.`] : []),
             '',
           ].join('\n'),
         );
       }
-      return { url, port };
+      return { url, port, metricsPort: metricsServer ? (metricsServer.address() as AddressInfo).port : null };
     },
     stop() {
       stopping ??= (async () => {
-        const deadline = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);
+        const deadline = setLongTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        metricsServer?.closeAllConnections();
+        metricsServer?.close();
         for (const client of wsServer.clients) client.close(1001, 'Server shutting down');
         server.closeIdleConnections();
         await Promise.all(background.map((task) => task.stop()));
         await new Promise<void>((resolve) => wsServer.close(() => resolve()));
         await closed;
-        clearTimeout(deadline);
+        deadline.clear();
         await yoga.dispose();
         await events.close();
         await sql.end({ timeout: 5 });

@@ -1,6 +1,7 @@
 import type { Services } from './context.js';
 import { startExecutionReaper } from './executions/reaper.js';
 import { startNotificationWorker } from './notifications/worker.js';
+import { setLongTimeout, type LongTimer } from './timers.js';
 
 export interface BackgroundTask {
   name: string;
@@ -27,12 +28,12 @@ export function startLoop(
   const abort = new AbortController();
   let running: Promise<void> | null = null;
   let again = false;
-  let timer: NodeJS.Timeout | null = null;
+  let timer: LongTimer | null = null;
 
   const schedule = () => {
     if (abort.signal.aborted) return;
-    if (timer) clearTimeout(timer);
-    timer = setTimeout(run, intervalMs);
+    timer?.clear();
+    timer = setLongTimeout(run, intervalMs);
   };
   const run = () => {
     if (abort.signal.aborted) return;
@@ -59,7 +60,7 @@ export function startLoop(
     wake: run,
     async stop() {
       abort.abort();
-      if (timer) clearTimeout(timer);
+      timer?.clear();
       await running;
     },
   };

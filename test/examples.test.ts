@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
-import { runAgent, type AgentOutcome } from '../examples/agent.js';
+import { runAgent, watchKillSignals, type AgentOutcome } from '../examples/agent.js';
+import { wsClient } from '../examples/client.js';
 import { watchFailures, type FailureChange } from '../examples/watch-failures.js';
 import { token, useTestApp } from './helpers.js';
 
@@ -60,6 +61,42 @@ describe('the examples, against a test server', () => {
     expect(outcomes).toEqual([{ execId: id, killedBy: 'test-operator', status: 'FAILED' }]);
     const [result] = await t.sql`select output from execution_results where exec_id = ${id!}::bigint`;
     expect(result!.output).toBe('killed by test-operator');
+  });
+
+  it('the agent hears of a kill requested before it started (it subscribes with after: "0")', async () => {
+    const [id] = await startExecutions('agent.late', 1, 1);
+    expect((await t.gql('mutation { killJob(id: "agent.late") { count } }', {}, 'OPERATOR')).data!.killJob.count).toBe(1);
+    const outcomes = await runAgent({ connection: await as('OPERATOR'), agentId: 'host-4', jobId: 'agent.late', workMs: 60_000 });
+    expect(outcomes).toEqual([{ execId: id, killedBy: 'test-operator', status: 'FAILED' }]);
+  });
+
+  it("watchKillSignals resubscribes from the last id after a dropped connection: every signal once, in id order", async () => {
+    const [id] = await startExecutions('agent.reconnect', 1, 1);
+    const kill = () => t.gql('mutation { killJob(id: "agent.reconnect") { count } }', {}, 'OPERATOR');
+    let socket: { close(code?: number): void } | null = null;
+    let connections = 0;
+    let watch: ReturnType<typeof watchKillSignals> | null = null;
+    const client = wsClient(await as('OPERATOR'), {
+      opened: (s) => (socket = s as typeof socket),
+      connected: () => void (connections++ > 0 && watch?.reconnected()),
+    });
+    const got: string[] = [];
+    watch = watchKillSignals(client, [id!], (signal) => got.push(signal.id), () => {});
+    try {
+      await kill();
+      await vi.waitFor(() => expect(got).toHaveLength(1), WAIT);
+      socket!.close(1001); // going away, as in a deploy
+      await kill(); // while the agent is away, or just back
+      await vi.waitFor(() => expect(connections).toBeGreaterThanOrEqual(2), WAIT);
+      await kill();
+      await vi.waitFor(() => expect(got).toHaveLength(3), WAIT);
+      await new Promise((r) => setTimeout(r, 300));
+      const ids = (await t.sql<{ id: string }[]>`select id::text from kill_signals where exec_id = ${id!}::bigint order by id`).map((r) => r.id);
+      expect(got).toEqual(ids);
+    } finally {
+      watch.stop();
+      await client.dispose();
+    }
   });
 
   it('the agent refuses the commands of a revoked job', async () => {

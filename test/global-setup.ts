@@ -1,7 +1,7 @@
 // One PostgreSQL per test run (embedded, or TEST_DATABASE_URL), and one
 // migrated template database that every test file clones.
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
@@ -20,14 +20,14 @@ declare module 'vitest' {
 
 export default async function setup(project: TestProject) {
   let adminUrl = process.env.TEST_DATABASE_URL;
-  let stopEmbedded: (() => Promise<void>) | null = null;
+  let removeEmbedded: (() => Promise<void>) | null = null;
   let dir: string | null = null;
   if (!adminUrl) {
+    // mkdtemp makes it 0700: as root, the cluster goes where the postgres user can reach it, as for `npm start`.
     dir = await mkdtemp(path.join(os.tmpdir(), 'opsgraph-test-'));
-    await chmod(dir, 0o755); // the postgres user must reach the data directory when we run as root
     const embedded = await startEmbeddedPostgres(dir, createLogger('silent'));
     adminUrl = embedded.url;
-    stopEmbedded = embedded.stop;
+    removeEmbedded = embedded.remove;
   }
   const templateDb = `opsgraph_tpl_${randomBytes(4).toString('hex')}`;
   const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
@@ -42,7 +42,7 @@ export default async function setup(project: TestProject) {
   return async () => {
     await admin.unsafe(`drop database if exists ${templateDb} with (force)`);
     await admin.end();
-    if (stopEmbedded) await stopEmbedded();
+    if (removeEmbedded) await removeEmbedded();
     if (dir) await rm(dir, { recursive: true, force: true });
   };
 }

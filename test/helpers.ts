@@ -45,6 +45,8 @@ export interface TestApp {
   /** http://127.0.0.1:<port>/graphql */
   url: string;
   wsUrl: string;
+  /** The port of METRICS_PORT's own server; null when /metrics is on the API port. */
+  metricsPort: number | null;
   /** POSTs an operation through yoga.fetch as `as` (a role, a raw token, or nobody). */
   gql<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, as?: Role | { token: string } | null): Promise<GqlResult<T>>;
 }
@@ -71,17 +73,21 @@ export function useTestApp(env: Record<string, string> = {}, hooks: AppHooks = {
         // Every query compiled from its first run, so the whole suite runs on graphql-jit
         // (test/compiled-queries.test.ts checks the default, graphql-js first).
         GRAPHQL_JIT_AFTER: '0',
+        // Webhook tests deliver to a receiver on loopback, which webhooks may reach only when allowed
+        // (test/security/webhooks.test.ts sets it empty).
+        WEBHOOK_ALLOW_HOSTS: '127.0.0.1',
         ...env,
       },
       hooks,
     );
-    const { port } = await app.start();
+    const { port, metricsPort } = await app.start();
     Object.assign(handle, {
       app,
       sql: app.sql,
       databaseUrl: db.url,
       url: `http://127.0.0.1:${port}/graphql`,
       wsUrl: `ws://127.0.0.1:${port}/graphql`,
+      metricsPort,
       gql: async (query: string, variables?: Record<string, unknown>, as: Role | { token: string } | null = null) => {
         const headers: Record<string, string> = { 'content-type': 'application/json' };
         if (as !== null) headers.authorization = `Bearer ${typeof as === 'string' ? await token(as) : as.token}`;

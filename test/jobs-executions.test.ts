@@ -130,10 +130,10 @@ describe('reportExecutionResult', () => {
     expect(n).toBe(2);
   });
 
-  it('answers NOT_FOUND for an unknown execution and BAD_USER_INPUT for a malformed id or agent', async () => {
+  it('answers NOT_FOUND for an unknown execution whatever the id looks like, and BAD_USER_INPUT for a bad agent', async () => {
     expect(codes(await report('999999999', 'agent-1'))).toEqual(['NOT_FOUND']);
-    for (const execId of ['abc', '0', '-1', '1.5', '99999999999999999999']) {
-      expect(codes(await report(execId, 'agent-1'))).toEqual(['BAD_USER_INPUT']);
+    for (const execId of ['abc', '0', '-1', '1.5', '99999999999999999999', '00000000-0000-0000-0000-000000000000']) {
+      expect(codes(await report(execId, 'agent-1'))).toEqual(['NOT_FOUND']);
     }
     await createJob('exec-agent');
     const id = await startedId('exec-agent', 1);

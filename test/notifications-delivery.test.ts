@@ -13,7 +13,8 @@ const t = useTestApp({
   NOTIFICATION_BACKOFF_UNIT: `${UNIT_MS}ms`,
   NOTIFICATION_BACKOFF_CAP: `${CAP_MS}ms`,
   NOTIFICATION_MAX_ATTEMPTS: '5',
-  NOTIFICATION_WEBHOOK_TIMEOUT: '300ms',
+  // Long enough for a loaded two-core machine to answer a 500 in time; the slow receiver below waits longer.
+  NOTIFICATION_WEBHOOK_TIMEOUT: '1s',
 });
 // A second server with the default 2m retry interval: its worker polls for PENDING only every second.
 const slowPoll = useTestApp({ NOTIFICATION_WORKER: 'on' });
@@ -69,11 +70,11 @@ describe('the delivery lifecycle', () => {
     const id = await send(t, { channel: 'WEBHOOK', recipient: hook.url });
 
     const dead = await untilStatus(id, 'DEAD');
-    expect(dead).toMatchObject({ retryCount: 5, nextRetryAt: null, lastError: 'webhook answered HTTP 500', sentAt: null });
+    expect(dead).toMatchObject({ retryCount: 5, nextRetryAt: null, lastError: 'delivery failed: HTTP 500', sentAt: null });
     expect(seen[0]).toEqual({ status: 'PENDING', retryCount: 0, backoffMs: null, due: null, lastError: null });
     for (let n = 1; n <= 4; n++) {
       // Failed attempt n left FAILED, retryCount n, and a nextRetryAt that attempt n + 1 waited for.
-      expect(seen[n]).toEqual({ status: 'FAILED', retryCount: n, backoffMs: backoff(n), due: true, lastError: 'webhook answered HTTP 500' });
+      expect(seen[n]).toEqual({ status: 'FAILED', retryCount: n, backoffMs: backoff(n), due: true, lastError: 'delivery failed: HTTP 500' });
     }
     expect(backoff(4)).toBe(CAP_MS); // the cap applied: 100 × 2^3 = 800 > 500
     // Measured from the receiver's side too: attempt n + 1 came no sooner than the backoff after attempt n.
@@ -104,13 +105,13 @@ describe('the delivery lifecycle', () => {
     const sent = await untilStatus(id, 'SENT');
     expect(sent).toMatchObject({ retryCount: 2, nextRetryAt: null, sentAt: expect.any(String) });
     // lastError stays: it says why the earlier attempts failed.
-    expect(sent.lastError).toBe('webhook answered HTTP 503');
+    expect(sent.lastError).toBe('delivery failed: HTTP 503');
     expect(hook.attemptsOf(id)).toHaveLength(3);
   });
 
   it('treats a webhook slower than NOTIFICATION_WEBHOOK_TIMEOUT as a failed attempt', async () => {
     const hook = await receiver(async (delivery) => {
-      if (delivery.attempt === 1) await new Promise((resolve) => setTimeout(resolve, 1_000));
+      if (delivery.attempt === 1) await new Promise((resolve) => setTimeout(resolve, 3_000));
       return 200;
     });
     const id = await send(t, { channel: 'WEBHOOK', recipient: hook.url });
@@ -118,7 +119,7 @@ describe('the delivery lifecycle', () => {
       const [row] = await t.sql`select status, retry_count, last_error from notifications where id = ${id}`;
       return row!.retry_count === 1 ? row : undefined;
     });
-    expect(failed).toEqual({ status: 'FAILED', retry_count: 1, last_error: 'webhook timed out after 300ms' });
+    expect(failed).toEqual({ status: 'FAILED', retry_count: 1, last_error: 'delivery failed: timeout after 1s' });
     const sent = await untilStatus(id, 'SENT');
     expect(sent.retryCount).toBe(1);
     expect(hook.succeeded).toEqual([id]); // the late answer to attempt 1 reached nobody
@@ -131,10 +132,10 @@ describe('the delivery lifecycle', () => {
     const answers = new Map<string, 'drop' | number>();
     const hook = await receiver((delivery) => answers.get(delivery.id)!);
     const cases: [string, 'drop' | number | null, RegExp][] = [
-      [closedUrl, null, /^webhook request failed: ECONNREFUSED$/],
-      [hook.url, 'drop', /^webhook request failed: /],
-      [hook.url, 302, /^webhook answered HTTP 302$/],
-      [hook.url, 404, /^webhook answered HTTP 404$/],
+      [closedUrl, null, /^delivery failed: connection refused$/],
+      [hook.url, 'drop', /^delivery failed: connection failed$/],
+      [hook.url, 302, /^delivery failed: HTTP 302$/],
+      [hook.url, 404, /^delivery failed: HTTP 404$/],
     ];
     for (const [recipient, answer, error] of cases) {
       const id = await send(t, { channel: 'WEBHOOK', recipient });
@@ -167,8 +168,25 @@ describe('channels and the queue', () => {
       const rows = await t.sql`select status, retry_count, next_retry_at, last_error, claimed_by from notifications where id = ${stray}`;
       return rows[0]!.status === 'DEAD' ? rows : undefined;
     });
-    expect(row).toEqual({ status: 'DEAD', retry_count: 0, next_retry_at: null, last_error: 'unknown channel SMS', claimed_by: null });
+    expect(row).toMatchObject({ status: 'DEAD', retry_count: 0, next_retry_at: null, claimed_by: null });
+    expect(row!.last_error).toMatch(/^unknown channel "SMS": this server delivers only through WEBHOOK and LOG; requeueing/);
     expect(await counter('unknown', 'dead')).toBeGreaterThanOrEqual(1);
+  });
+
+  it('a requeued dead letter of an unknown channel goes DEAD again with that lastError, unless its channel is back', async () => {
+    const REQUEUE = `mutation($id: ID!) { requeueNotification(id: $id) { ${FIELDS} } }`;
+    const { id } = (await t.sql<{ id: string }[]>`
+      insert into notifications (channel, recipient, subject, body, status, last_error)
+      values ('SMS', '+15550100', 'x', 'y', 'DEAD', 'old error') returning id::text`)[0]!;
+    const listed = await t.gql('{ notifications(status: DEAD) { nodes { id } } }', {}, 'VIEWER');
+    expect(listed.data!.notifications.nodes).toContainEqual({ id });
+    expect((await t.gql(REQUEUE, { id }, 'OPERATOR')).data!.requeueNotification).toMatchObject({ status: 'PENDING', lastError: null });
+    const dead = await untilStatus(id, 'DEAD');
+    expect(dead).toMatchObject({ retryCount: 0, lastError: expect.stringMatching(/^unknown channel "SMS"/) });
+    // The channel is back (here: the row is pointed at one this server delivers through).
+    await t.sql`update notifications set channel = 'LOG' where id = ${id}`;
+    expect((await t.gql(REQUEUE, { id }, 'OPERATOR')).errors).toBeUndefined();
+    await untilStatus(id, 'SENT');
   });
 
   it('counts deliveries by channel and outcome on /metrics', async () => {
@@ -191,7 +209,8 @@ describe('channels and the queue', () => {
       delays.push(hook.attemptsOf(id)[0]!.at - sentAt);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    // Waiting for the 1 s poll instead would put most of these near 500 ms on average.
-    expect(Math.max(...delays)).toBeLessThan(250);
+    // Waiting for the 1 s poll instead spreads these evenly over 0 to 1 000 ms: four of five under 250 ms
+    // would then happen about 1.6 % of the time. One straggler is allowed for a loaded machine.
+    expect(delays.filter((delay) => delay < 250).length, `delays ${delays.join(', ')} ms`).toBeGreaterThanOrEqual(4);
   });
 });

@@ -243,20 +243,36 @@ describe('markNotificationRead', () => {
   });
 });
 
-describe('a row with a channel this server does not know (written by direct SQL)', () => {
-  it('is invisible to the API, which cannot name its channel, but counted by the /metrics gauge', async () => {
+describe('a row with a channel this server does not know (a channel since removed, or written by SQL)', () => {
+  it('is a dead letter like any other: listed by notifications(status: DEAD), counted by deadLetterCount, as by the /metrics gauge', async () => {
     const visible = await seed({ status: 'DEAD' });
-    const unknown = await seed({ status: 'DEAD', channel: 'SMS', lastError: 'unknown channel SMS' });
-    const list = await t.gql(LIST, {}, 'VIEWER');
+    const unknown = await seed({ status: 'DEAD', channel: 'SMS', lastError: 'unknown channel "SMS"' });
+    const list = await t.gql(LIST, { status: 'DEAD' }, 'VIEWER');
     expect(list.errors).toBeUndefined();
-    expect(list.data!.notifications.nodes).toEqual([{ id: visible, status: 'DEAD' }]);
-    expect(list.data!.notifications.totalCount).toBe(1);
-    expect((await t.gql(ONE, { id: unknown }, 'VIEWER')).data).toEqual({ notification: null });
-    expect(codes(await t.gql(REQUEUE, { id: unknown }, 'OPERATOR'))).toEqual(['NOT_FOUND']);
-    expect(await deadLetterCount(t.app)).toBe(1);
-
+    expect(list.data!.notifications.nodes).toEqual([{ id: unknown, status: 'DEAD' }, { id: visible, status: 'DEAD' }]);
+    expect(list.data!.notifications.totalCount).toBe(2);
+    const one = await t.gql('query($id: ID!) { notification(id: $id) { id channel channelName status lastError } }', { id: unknown }, 'VIEWER');
+    expect(one.data!.notification).toEqual({ id: unknown, channel: 'UNKNOWN', channelName: 'SMS', status: 'DEAD', lastError: 'unknown channel "SMS"' });
+    expect(await deadLetterCount(t.app)).toBe(2);
+    const dashboard = await t.gql('{ dashboard { deadLetterCount } }', {}, 'VIEWER');
+    expect(dashboard.data!.dashboard.deadLetterCount).toBe(2);
     const metrics = await (await fetch(t.url.replace('/graphql', '/metrics'))).text();
     expect(metrics).toMatch(/^opsgraph_notifications\{status="DEAD"\} 2$/m);
+  });
+
+  it('is requeueable: back to PENDING, audited', async () => {
+    const unknown = await seed({ status: 'DEAD', channel: 'SMS', lastError: 'unknown channel "SMS"' });
+    const result = await t.gql(REQUEUE, { id: unknown }, 'OPERATOR');
+    expect(result.errors).toBeUndefined();
+    expect(result.data!.requeueNotification).toMatchObject({ id: unknown, channel: 'UNKNOWN', status: 'PENDING', lastError: null });
+    expect(await deadLetterCount(t.app)).toBe(0);
+  });
+
+  it('cannot be created through the API: sendNotification refuses channel UNKNOWN', async () => {
+    const result = await t.gql(SEND, { input: webhook({ channel: 'UNKNOWN' }) }, 'OPERATOR');
+    expect(codes(result)).toEqual(['BAD_USER_INPUT']);
+    expect(result.errors![0]!.message).toContain('WEBHOOK or LOG');
+    expect((await t.sql`select count(*)::int as n from notifications`)[0]!.n).toBe(0);
   });
 });
 
@@ -285,18 +301,18 @@ describe('query plans', () => {
     await t.sql`vacuum analyze notifications`;
     const plan = async (query: string) =>
       (await t.sql.unsafe(`explain ${query}`)).map((r: any) => r['QUERY PLAN']).join('\n');
-    const visible = `channel in ('WEBHOOK', 'LOG')`;
-    expect(await plan(`select id from notifications where ${visible} and id < 40000 order by id desc limit 51`)).toMatch(/Index Scan Backward using notifications_pkey/);
+    const visible = `true`;
+    expect(await plan(`select id from notifications where ${visible} and id < 40000 order by id desc limit 51`)).toMatch(/Index (Only )?Scan Backward using notifications_pkey/);
     // A rare status reads its own index; the common one may walk the primary key instead, as cheaply.
-    expect(await plan(`select id from notifications where status = 'DEAD' and ${visible} and id < 40000 order by id desc limit 51`)).toMatch(/notifications_api_status_id_idx/);
+    expect(await plan(`select id from notifications where status = 'DEAD' and ${visible} and id < 40000 order by id desc limit 51`)).toMatch(/notifications_status_id_all_idx/);
     expect(await plan(`select id from notifications where status = 'SENT' and ${visible} and id < 40000 order by id desc limit 51`)).not.toMatch(/Seq Scan/);
-    expect(await plan(`select count(*) from notifications where status = 'FAILED' and ${visible}`)).toMatch(/notifications_api_status_id_idx|notifications_retry_due_idx/);
+    expect(await plan(`select count(*) from notifications where status = 'FAILED' and ${visible}`)).toMatch(/notifications_status_id_all_idx|notifications_retry_due_idx/);
     // The dashboard's failed badge never visits the heap per FAILED row to read its channel, whichever
     // index the planner takes: the retry index carries the channel too (sql/00100). Shown with the other one gone.
     const rollback = new Error('rollback');
     await t.sql
       .begin(async (tx) => {
-        await tx`drop index notifications_api_status_id_idx`;
+        await tx`drop index notifications_status_id_all_idx`;
         const lines = (await tx.unsafe(`explain select count(*) from notifications where status = 'FAILED' and ${visible}`)).map((r: any) => r['QUERY PLAN']);
         expect(lines.join('\n')).toMatch(/Index Only Scan using notifications_retry_due_idx/);
         throw rollback;

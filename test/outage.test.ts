@@ -1,4 +1,4 @@
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,7 +26,6 @@ async function query(text: string) {
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'opsgraph-outage-'));
-  await chmod(dir, 0o755);
   port = await freePort();
   pg = await startEmbeddedPostgres(dir, createLogger('silent'), port);
   app = await buildApp({ DATABASE_URL: pg.url, JWT_SECRET: TEST_SECRET, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent' });
@@ -35,7 +34,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await app?.stop();
-  await pg?.stop();
+  await pg?.remove();
   await rm(dir, { recursive: true, force: true });
 });
 

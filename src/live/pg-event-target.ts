@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import postgres from 'postgres';
+import { reconnectBackoff } from '../db/client.js';
 import type { Logger } from '../logger.js';
-import { listenReconnects } from '../metrics.js';
+import { listenFailures, listenReconnects } from '../metrics.js';
+import { setLongInterval, setLongTimeout, type LongTimer } from '../timers.js';
+
+/** LISTEN that fails (the database is down) is retried after this, doubling up to LISTEN_RETRY_MAX_MS. */
+const LISTEN_RETRY_MS = 250;
+const LISTEN_RETRY_MAX_MS = 5_000;
 
 /** The event a topic listener receives: a change, or a reconnect after which anything may have changed. */
 export interface TopicEvent extends Event {
@@ -38,11 +44,15 @@ export interface PgEventTargetOptions {
 export class PgEventTarget implements EventTarget {
   private readonly listeners = new Map<string, Set<Listener>>();
   private readonly unlistens = new Map<string, Promise<() => Promise<void>>>();
-  private readonly probeTimers = new Map<string, NodeJS.Timeout>();
+  /** The current LISTEN attempt of each topic: an attempt that is no longer current stops retrying. */
+  private readonly listenAttempts = new Map<string, object>();
+  private readonly probeTimers = new Map<string, LongTimer>();
   private client: postgres.Sql;
   private readonly heartbeatChannel = `opsgraph_heartbeat_${randomUUID().replaceAll('-', '')}`;
-  private heartbeatTimer: NodeJS.Timeout | null = null;
-  private heartbeatDeadline: NodeJS.Timeout | null = null;
+  private heartbeatTimer: LongTimer | null = null;
+  private heartbeatDeadline: LongTimer | null = null;
+  /** Whether the heartbeat's own LISTEN is in place on the current client. */
+  private heartbeatListening = false;
   private closed = false;
 
   constructor(private readonly options: PgEventTargetOptions) {
@@ -54,6 +64,9 @@ export class PgEventTarget implements EventTarget {
     return postgres(this.options.url, {
       max: 1,
       onnotice: () => {},
+      // A paused database accepts TCP connections and then says nothing.
+      connect_timeout: 5,
+      backoff: reconnectBackoff,
       connection: { application_name: 'opsgraph-listener' },
     });
   }
@@ -77,10 +90,11 @@ export class PgEventTarget implements EventTarget {
     set.delete(listener as Listener);
     if (set.size === 0) {
       this.listeners.delete(topic);
-      clearInterval(this.probeTimers.get(topic));
+      this.probeTimers.get(topic)?.clear();
       this.probeTimers.delete(topic);
       const unlisten = this.unlistens.get(topic);
       this.unlistens.delete(topic);
+      this.listenAttempts.delete(topic);
       void unlisten?.then((stop) => stop()).catch(() => {});
     }
   }
@@ -93,20 +107,47 @@ export class PgEventTarget implements EventTarget {
     return true;
   }
 
+  /**
+   * LISTENs for `topic`, retrying with backoff while the database cannot be
+   * reached; never rejects. It gives up only when the topic loses its last
+   * listener, the connection is replaced (a new attempt takes over) or the
+   * target closes. Once LISTEN is in place, onlisten makes every listener look
+   * again, so subscribers get the current value when the database is back.
+   */
   private async listen(topic: string): Promise<() => Promise<void>> {
+    const attempt = {};
+    this.listenAttempts.set(topic, attempt);
+    const current = () => !this.closed && this.listenAttempts.get(topic) === attempt;
     let first = true;
-    const { unlisten } = await this.client.listen(
-      `opsgraph_${topic}`,
-      () => this.emit(topic, false),
-      () => {
-        // onlisten runs on every (re)connect. The first time, a change may have
-        // slipped in before LISTEN took effect; later, changes were surely missed.
-        if (!first) listenReconnects.inc();
-        this.emit(topic, !first);
-        first = false;
-      },
-    );
-    return unlisten;
+    for (let failures = 0; current(); failures++) {
+      // postgres.js keeps the callbacks of a LISTEN that failed (and listens with them again after a
+      // reconnect): only those of the attempt that succeeded, while it is current, may act.
+      let active = true;
+      const live = () => active && current();
+      try {
+        const { unlisten } = await this.client.listen(
+          `opsgraph_${topic}`,
+          () => live() && this.emit(topic, false),
+          () => {
+            if (!live()) return;
+            // onlisten runs on every (re)connect. The first time, a change may have
+            // slipped in before LISTEN took effect; later, changes were surely missed.
+            if (!first) listenReconnects.inc();
+            this.emit(topic, !first);
+            first = false;
+          },
+        );
+        if (failures > 0) this.options.log.info({ topic, failures }, 'LISTEN is in place again');
+        return unlisten;
+      } catch (error) {
+        active = false;
+        listenFailures.inc();
+        const retryInMs = Math.min(LISTEN_RETRY_MAX_MS, LISTEN_RETRY_MS * 2 ** failures);
+        this.options.log.warn({ err: error, topic, retryInMs }, 'LISTEN failed; retrying');
+        await new Promise((resolve) => setTimeout(resolve, retryInMs).unref());
+      }
+    }
+    return async () => {};
   }
 
   private startProbe(topic: string, probe: (sql: postgres.Sql) => Promise<string>): void {
@@ -128,7 +169,7 @@ export class PgEventTarget implements EventTarget {
       }
     };
     void run();
-    this.probeTimers.set(topic, setInterval(() => void run(), this.options.probeMs ?? 100));
+    this.probeTimers.set(topic, setLongInterval(() => void run(), this.options.probeMs ?? 100));
   }
 
   private emit(topic: string, reconnected: boolean): void {
@@ -144,35 +185,43 @@ export class PgEventTarget implements EventTarget {
 
   private startHeartbeat(): void {
     const { heartbeatMs, heartbeatTimeoutMs, log } = this.options;
-    let listening: Promise<unknown> | null = null;
+    let beating = false;
     const beat = async () => {
-      if (this.closed) return;
+      if (this.closed || beating) return;
+      beating = true;
+      const client = this.client;
       try {
-        listening ??= this.client.listen(this.heartbeatChannel, () => {
-          if (this.heartbeatDeadline) clearTimeout(this.heartbeatDeadline);
+        if (!this.heartbeatListening) {
+          await client.listen(this.heartbeatChannel, () => {
+            this.heartbeatDeadline?.clear();
+            this.heartbeatDeadline = null;
+          });
+          // A LISTEN that failed is simply tried again at the next beat.
+          if (client === this.client) this.heartbeatListening = true;
+          else return;
+        }
+        this.heartbeatDeadline ??= setLongTimeout(() => {
           this.heartbeatDeadline = null;
-        });
-        await listening;
-        this.heartbeatDeadline ??= setTimeout(() => {
-          this.heartbeatDeadline = null;
-          listening = null;
           log.warn('the LISTEN connection missed its heartbeat; replacing it');
-          void this.replaceConnection();
+          this.replaceConnection();
         }, heartbeatTimeoutMs);
         // Sent on the pool-less listener client's own normal connection, received on its LISTEN one.
-        await this.client`select pg_notify(${this.heartbeatChannel}, '')`;
+        await client`select pg_notify(${this.heartbeatChannel}, '')`;
       } catch (error) {
         log.debug({ err: error }, 'heartbeat could not be sent');
+      } finally {
+        beating = false;
       }
     };
-    this.heartbeatTimer = setInterval(() => void beat(), heartbeatMs);
-    this.heartbeatTimer.unref();
+    this.heartbeatTimer = setLongInterval(() => void beat(), heartbeatMs).unref();
   }
 
   /** Drops a connection that went silent and listens again on a new one; every topic then re-queries. */
-  private async replaceConnection(): Promise<void> {
+  private replaceConnection(): void {
+    if (this.closed) return;
     const old = this.client;
     this.client = this.connect();
+    this.heartbeatListening = false;
     void old.end({ timeout: 0 }).catch(() => {});
     listenReconnects.inc();
     for (const topic of this.listeners.keys()) {
@@ -193,9 +242,10 @@ export class PgEventTarget implements EventTarget {
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const timer of this.probeTimers.values()) clearInterval(timer);
-    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
-    if (this.heartbeatDeadline) clearTimeout(this.heartbeatDeadline);
+    this.listenAttempts.clear();
+    for (const timer of this.probeTimers.values()) timer.clear();
+    this.heartbeatTimer?.clear();
+    this.heartbeatDeadline?.clear();
     await this.client.end({ timeout: 1 });
   }
 }

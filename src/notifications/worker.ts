@@ -4,6 +4,7 @@ import { startLoop, type BackgroundTask, type Loop } from '../background.js';
 import type { Services } from '../context.js';
 import type { Sql } from '../db/client.js';
 import { claimDue, finishDead, finishFailed, finishSent, type ClaimedNotification } from '../db/notifications.js';
+import type { Resolve } from './channels/destination.js';
 import { createChannels, type Channel } from './channels/index.js';
 import { countNotificationsWith, deliveries } from './metrics.js';
 
@@ -13,8 +14,6 @@ import { countNotificationsWith, deliveries } from './metrics.js';
  */
 export const PENDING_POLL_MS = 1_000;
 const DEFAULT_CONCURRENCY = 16;
-/** A sweep claims at most this many rows per queue, so neither queue can starve the other. */
-const CLAIMS_PER_SWEEP = 1_000;
 const MAX_ERROR_LENGTH = 2_000;
 
 // The running loops of this process, by the pool they deliver from, so a write
@@ -31,6 +30,8 @@ export interface NotificationWorkerOptions {
   id?: string;
   /** Deliveries in flight at once. */
   concurrency?: number;
+  /** The DNS resolver webhooks use; tests replace it to play a rebinding DNS server. */
+  resolve?: Resolve;
 }
 
 /**
@@ -54,46 +55,57 @@ export class NotificationWorker {
   ) {
     this.id = options.id ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
     this.concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
-    this.channels = createChannels(services);
+    this.channels = createChannels(services, options.resolve);
   }
 
   /**
-   * The PENDING rows; and the FAILED rows that are due, once per
-   * NOTIFICATION_RETRY_INTERVAL. A sweep that hit its claim limit asks its
-   * loop for another sweep at once.
+   * Every PENDING row; and, once per NOTIFICATION_RETRY_INTERVAL, every FAILED
+   * row that is due, all of them in this one sweep, in claims of a few rows at
+   * a time, at the rate deliveries complete. PENDING rows written meanwhile
+   * still go out promptly: every refill of the delivery slots looks at both
+   * queues (see drain).
    */
   async sweep(signal?: AbortSignal): Promise<void> {
-    let more = (await this.drain('pending', signal, CLAIMS_PER_SWEEP)) >= CLAIMS_PER_SWEEP;
-    if (Date.now() - this.lastRetrySweep >= this.services.config.notifications.retryIntervalMs) {
-      this.lastRetrySweep = Date.now();
-      more = (await this.drain('retries', signal, CLAIMS_PER_SWEEP)) >= CLAIMS_PER_SWEEP || more;
-    }
-    if (more) this.loop?.wake();
+    const retries = Date.now() - this.lastRetrySweep >= this.services.config.notifications.retryIntervalMs;
+    if (retries) this.lastRetrySweep = Date.now();
+    await this.drain(retries ? 'both' : 'pending', signal);
   }
 
   /**
-   * Claims and delivers rows of one queue until none is left (or `max` were
-   * claimed), keeping up to `concurrency` deliveries in flight. Once `signal`
-   * aborts it claims no more but finishes what it holds. Returns how many rows it claimed.
+   * Claims and delivers rows until none is left (or `max` were claimed),
+   * keeping up to `concurrency` deliveries in flight and refilling the slots
+   * once half are free. With 'both', each refill claims from both queues, the
+   * two taking turns at going first, so a backlog of retries never holds up a
+   * new notification by more than a few deliveries, and a flood of new ones
+   * never starves the retries. Once `signal` aborts it claims no more but
+   * finishes what it holds. Returns how many rows it claimed.
    */
-  async drain(queue: 'pending' | 'retries', signal?: AbortSignal, max = Infinity): Promise<number> {
+  async drain(queue: 'pending' | 'retries' | 'both', signal?: AbortSignal, max = Infinity): Promise<number> {
     const { claimTtlMs } = this.services.config.notifications;
     const inFlight = new Set<Promise<void>>();
+    const order: ('pending' | 'retries')[] = queue === 'both' ? ['pending', 'retries'] : [queue];
     let claimed = 0;
     try {
       while (!signal?.aborted && claimed < max) {
-        const rows = await claimDue(this.services.sql, {
-          worker: this.id,
-          ttlMs: claimTtlMs,
-          limit: Math.min(this.concurrency - inFlight.size, max - claimed),
-          retries: queue === 'retries',
-        });
-        if (rows.length === 0) break;
-        claimed += rows.length;
-        for (const row of rows) {
-          const delivery: Promise<void> = this.deliver(row).finally(() => inFlight.delete(delivery));
-          inFlight.add(delivery);
+        let got = 0;
+        for (const which of order) {
+          const free = Math.min(this.concurrency - inFlight.size, max - claimed);
+          if (free <= 0) break;
+          const rows = await claimDue(this.services.sql, {
+            worker: this.id,
+            ttlMs: claimTtlMs,
+            limit: free,
+            retries: which === 'retries',
+          });
+          got += rows.length;
+          claimed += rows.length;
+          for (const row of rows) {
+            const delivery: Promise<void> = this.deliver(row).finally(() => inFlight.delete(delivery));
+            inFlight.add(delivery);
+          }
         }
+        if (got === 0) break;
+        order.reverse();
         // Refill once half the slots are free: one slow webhook does not hold up the rest.
         while (inFlight.size > this.concurrency / 2) await Promise.race(inFlight);
       }
@@ -110,7 +122,7 @@ export class NotificationWorker {
     try {
       if (channel === undefined) {
         // Retrying cannot help: it goes straight to the dead letter, without counting an attempt.
-        const error = `unknown channel ${row.channel}`;
+        const error = unknownChannelError(row.channel, [...this.channels.keys()]);
         await finishDead(sql, row.id, this.id, error);
         deliveries.inc({ channel: 'unknown', outcome: 'dead' });
         log.warn({ notification: row.id, channel: row.channel }, 'notification has an unknown channel; it is DEAD');
@@ -158,6 +170,13 @@ export class NotificationWorker {
       },
     };
   }
+}
+
+/** What an operator reads in lastError: which channel, why retrying cannot help, and what will. */
+export function unknownChannelError(channel: string, known: string[]): string {
+  const name = JSON.stringify(channel.slice(0, 100));
+  return `unknown channel ${name}: this server delivers only through ${known.join(' and ')}; ` +
+    'requeueing it sends it again only once that channel is back';
 }
 
 /** The background starter: null when NOTIFICATION_WORKER is off. */

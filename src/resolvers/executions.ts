@@ -7,18 +7,17 @@ import { insertKillSignals } from '../db/kill-signals.js';
 import { scriptStatusOf } from '../db/script-status.js';
 import { transaction } from '../db/transaction.js';
 import { BadUserInputError, ConflictError, NotFoundError } from '../errors.js';
+import { couldBeTextId, parseSerialId } from './ids.js';
 import { actorOf } from './jobs.js';
 import { decodeCursor, pageSize, toPage, type Page } from './pagination.js';
 
 const MAX_TARGET_COUNT = 100_000;
-const MAX_BIGINT = 9_223_372_036_854_775_807n;
 
-/** An execution id is a positive bigint in decimal; anything else is the caller's mistake. */
+/** An execution id is a positive bigint in decimal; any other string names no execution. */
 function parseExecId(id: string): string {
-  if (!/^[1-9]\d{0,18}$/.test(id) || BigInt(id) > MAX_BIGINT) {
-    throw new BadUserInputError('execId is not an execution id', { argument: 'execId' });
-  }
-  return id;
+  const execId = parseSerialId(id);
+  if (execId === null) throw new NotFoundError(`There is no execution ${JSON.stringify(id)}`, { execId: id });
+  return execId;
 }
 
 /**
@@ -32,6 +31,7 @@ export async function startExecution(ctx: Context, input: { jobId: string; targe
     throw new BadUserInputError(`targetCount must be between 1 and ${MAX_TARGET_COUNT}`, { argument: 'targetCount' });
   }
   const initiatedBy = actorOf(ctx);
+  if (!couldBeTextId(input.jobId)) throw new NotFoundError(`There is no job ${JSON.stringify(input.jobId)}`, { jobId: input.jobId });
   return transaction(ctx.sql, async (tx) => {
     const job = await lockJob(tx, input.jobId, 'share');
     if (!job) throw new NotFoundError(`There is no job "${input.jobId}"`, { jobId: input.jobId });
@@ -95,6 +95,8 @@ export async function listExecutions(
 ): Promise<Page<ExecutionRow>> {
   const size = pageSize(args.first);
   const beforeId = decodeCursor(args.after);
+  // A job id no job could have has no executions (history outlives jobs, so a plain unknown id is a filter like any other).
+  if (args.jobId != null && !couldBeTextId(args.jobId)) return toPage([], size, 0);
   const filter = { jobId: args.jobId ?? null, status: args.status ?? null };
   const [rows, total] = await Promise.all([
     executions.listExecutions(sql, { ...filter, limit: size + 1, beforeId }),
@@ -116,6 +118,7 @@ export interface KillJobResult {
  */
 export async function killJob(ctx: Context, jobId: string): Promise<KillJobResult> {
   const requestedBy = actorOf(ctx);
+  if (!couldBeTextId(jobId)) return { jobId, execIds: [], count: 0 };
   return transaction(ctx.sql, async (tx) => {
     const execIds = await executions.lockInFlightOfJob(tx, jobId);
     await insertKillSignals(tx, { jobId, execIds, requestedBy });

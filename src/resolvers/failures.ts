@@ -1,4 +1,8 @@
-import type { Services } from '../context.js';
+import type { Context, Services } from '../context.js';
+import { insertAudit } from '../db/audit.js';
+import type { Sql } from '../db/client.js';
+import { checkFailureBuckets, lockFailureSources, type KindDrift } from '../db/failure-buckets.js';
+import { transaction } from '../db/transaction.js';
 import {
   countFailuresSince,
   insertOrchestratorEvent,
@@ -82,4 +86,79 @@ export async function recordOrchestratorEvent({ sql }: Services, input: RecordOr
   }
   const row = await insertOrchestratorEvent(sql, { kind: input.kind, success: input.success, detail, occurredAt });
   return { ...row, id: `${row.kind === 'EMAIL' ? 'email' : 'event'}:${row.id}` };
+}
+
+export interface TableDrift {
+  /** orchestrator_events (TRAFFIC, FILE) or orchestrator_emails (EMAIL). */
+  table: string;
+  minuteDrift: number;
+  hourDrift: number;
+  drift: number;
+}
+
+export interface FailureDrift {
+  /** Failures the counts are off by, in all: missed plus invented. */
+  drift: number;
+  tables: TableDrift[];
+  checkedAt: Date;
+}
+
+export interface FailureRebalance {
+  drift: number;
+  tables: TableDrift[];
+  rebalancedAt: Date;
+}
+
+const TABLE_OF: Record<OrchestratorKind, string> = {
+  TRAFFIC: 'orchestrator_events',
+  FILE: 'orchestrator_events',
+  EMAIL: 'orchestrator_emails',
+};
+
+function byTable(kinds: KindDrift[]): TableDrift[] {
+  const tables = new Map<string, TableDrift>();
+  for (const row of kinds) {
+    const table = TABLE_OF[row.kind];
+    const sum = tables.get(table) ?? { table, minuteDrift: 0, hourDrift: 0, drift: 0 };
+    sum.minuteDrift += row.minuteDrift;
+    sum.hourDrift += row.hourDrift;
+    sum.drift += row.drift;
+    tables.set(table, sum);
+  }
+  return [...tables.values()].sort((a, b) => a.table.localeCompare(b.table));
+}
+
+/**
+ * Read-only: how far the buckets are from the event tables now. One
+ * REPEATABLE READ snapshot for the count and the buckets, so a write landing
+ * meanwhile cannot show up as drift; no lock, so writers never wait on it.
+ */
+export async function failureCountDrift({ sql }: Services): Promise<FailureDrift> {
+  return sql.begin('isolation level repeatable read read write', async (tx) => {
+    const kinds = await checkFailureBuckets(tx as unknown as Sql, false);
+    const [clock] = await tx<{ now: Date }[]>`select now()`;
+    return { drift: kinds.reduce((sum, row) => sum + row.drift, 0), tables: byTable(kinds), checkedAt: clock!.now };
+  }) as Promise<FailureDrift>;
+}
+
+/**
+ * Lock first, then count (as rebalanceScanStats): the lock waits for every
+ * writer already in flight to commit and holds off the rest, so the count, a
+ * new statement, includes exactly the failures whose bucket updates it
+ * replaces. Audited with the drift it fixed, per kind and per table.
+ */
+export async function rebalanceFailureCounts(ctx: Services & Pick<Context, 'user'>): Promise<FailureRebalance> {
+  return transaction(ctx.sql, async (tx) => {
+    await lockFailureSources(tx);
+    const kinds = await checkFailureBuckets(tx, true);
+    const [clock] = await tx<{ now: Date }[]>`select now()`;
+    const result = { drift: kinds.reduce((sum, row) => sum + row.drift, 0), tables: byTable(kinds), rebalancedAt: clock!.now };
+    await insertAudit(tx, {
+      actor: ctx.user!.sub,
+      action: 'rebalanceFailureCounts',
+      target: 'orchestrator_failure_buckets',
+      details: { drift: result.drift, tables: result.tables, kinds },
+    });
+    return result;
+  });
 }

@@ -9,6 +9,7 @@ import type { ScheduleRow } from '../db/schedules.js';
 import { scriptStatusOf, scriptStatuses, setScriptStatus, type ScriptStatus } from '../db/script-status.js';
 import { transaction } from '../db/transaction.js';
 import { BadUserInputError, ConflictError, NotFoundError, UnauthenticatedError } from '../errors.js';
+import { couldBeTextId, TEXT_ID } from './ids.js';
 
 /** The caller's sub, for initiatedBy and the audit log. Scope auth has already refused anonymous callers. */
 export function actorOf(ctx: Context): string {
@@ -16,7 +17,7 @@ export function actorOf(ctx: Context): string {
   return ctx.user.sub;
 }
 
-const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+const ID_PATTERN = TEXT_ID;
 
 function checkId(id: string, argument: string): void {
   if (!ID_PATTERN.test(id)) {
@@ -51,6 +52,7 @@ export function listJobs({ sql }: Services): Promise<JobRow[]> {
 
 /** Loads through the per-operation batch, so schedules and executions share one query for their jobs. */
 export function jobById(ctx: Context, id: string): Promise<JobRow | null> {
+  if (!couldBeTextId(id)) return Promise.resolve(null);
   const byId = loader(ctx, 'jobs.byId', () => new DataLoader<string, JobRow | null>(async (ids) => {
     const rows = new Map((await jobs.jobsByIds(ctx.sql, ids)).map((row) => [row.id, row]));
     return ids.map((id) => rows.get(id) ?? null);
@@ -89,6 +91,8 @@ export function inFlightTotals({ sql }: Services): Promise<InFlightCounts> {
 // --- script status, delete, unrevoke ---------------------------------------
 
 export function scriptStatus({ sql }: Services, jobId: string): Promise<ScriptStatus> {
+  // No job ever had such an id, so none was ever revoked.
+  if (!couldBeTextId(jobId)) return Promise.resolve('ACTIVE');
   return scriptStatusOf(sql, jobId);
 }
 
@@ -108,6 +112,7 @@ export function scriptStatusOfJob(ctx: Context, jobId: string): Promise<ScriptSt
  */
 export async function deleteJob(ctx: Context, id: string): Promise<string> {
   const actor = actorOf(ctx);
+  if (!couldBeTextId(id)) throw new NotFoundError(`There is no job ${JSON.stringify(id)}`, { jobId: id });
   return transaction(ctx.sql, async (tx) => {
     if (!(await jobs.lockJob(tx, id, 'update'))) throw new NotFoundError(`There is no job "${id}"`, { jobId: id });
     const referencing = await schedules.scheduleIdsOfJob(tx, id);
@@ -128,6 +133,7 @@ export async function deleteJob(ctx: Context, id: string): Promise<string> {
 /** Only for a job in the catalog: re-allowing a deleted job's commands is exactly what deleteJob forbids. */
 export async function unrevokeJob(ctx: Context, id: string): Promise<ScriptStatus> {
   const actor = actorOf(ctx);
+  if (!couldBeTextId(id)) throw new NotFoundError(`There is no job ${JSON.stringify(id)}`, { jobId: id });
   return transaction(ctx.sql, async (tx) => {
     if (!(await jobs.lockJob(tx, id, 'share'))) throw new NotFoundError(`There is no job "${id}"`, { jobId: id });
     await setScriptStatus(tx, id, 'ACTIVE');
@@ -166,6 +172,7 @@ export async function upsertSchedule(
   input: { id: string; jobId: string; cron: string; enabled?: boolean | null },
 ): Promise<ScheduleRow> {
   checkId(input.id, 'id');
+  if (!couldBeTextId(input.jobId)) throw new NotFoundError(`There is no job ${JSON.stringify(input.jobId)}`, { jobId: input.jobId });
   const schedule = { id: input.id, jobId: input.jobId, cron: normaliseCron(input.cron), enabled: input.enabled ?? true };
   const actor = actorOf(ctx);
   return transaction(ctx.sql, async (tx) => {
@@ -181,6 +188,7 @@ export async function upsertSchedule(
 
 export async function deleteSchedule(ctx: Context, id: string): Promise<string> {
   const actor = actorOf(ctx);
+  if (!couldBeTextId(id)) throw new NotFoundError(`There is no schedule ${JSON.stringify(id)}`, { scheduleId: id });
   return transaction(ctx.sql, async (tx) => {
     const deleted = await schedules.deleteSchedule(tx, id);
     if (deleted === null) throw new NotFoundError(`There is no schedule "${id}"`, { scheduleId: id });

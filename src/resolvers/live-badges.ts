@@ -58,6 +58,8 @@ export function jobLiveCountsBadge(services: Services, jobId: string): LiveSpec<
 export interface DashboardValue {
   /** The badge for the default window, 1h over every kind. */
   failureCount: FailureCount;
+  /** The other windows a live dashboard asked for, by windowKey: counted and aged out with it. */
+  windows?: Record<string, FailureCount>;
   deadLetterCount: number;
   failedNotificationCount: number;
   jobsRunning: number;
@@ -67,16 +69,20 @@ export interface DashboardValue {
 
 export const DASHBOARD_WINDOW = '1h';
 
-export async function dashboard(services: Services): Promise<DashboardValue> {
-  const [failureCount, dead, failed, inFlight, scans] = await Promise.all([
+export const windowKey = (args: FailureCountArgs) => `${args.since}:${args.kind ?? ''}`;
+
+export async function dashboard(services: Services, windows: FailureCountArgs[] = []): Promise<DashboardValue> {
+  const [failureCount, dead, failed, inFlight, scans, counted] = await Promise.all([
     countFailures(services, { since: DASHBOARD_WINDOW }),
     deadLetterCount(services),
     failedNotificationCount(services),
     inFlightTotals(services),
     scanStats(services),
+    Promise.all(windows.map((window) => countFailures(services, window))),
   ]);
   return {
     failureCount,
+    ...(windows.length > 0 && { windows: Object.fromEntries(counted.map((count, i) => [windowKey(windows[i]!), count])) }),
     deadLetterCount: dead,
     failedNotificationCount: failed,
     jobsRunning: inFlight.running,
@@ -85,15 +91,26 @@ export async function dashboard(services: Services): Promise<DashboardValue> {
   };
 }
 
-export function dashboardBadge(services: Services): LiveSpec<DashboardValue> {
+/**
+ * The live dashboard. `windows` are the failureCount windows its selection
+ * asks for besides the default one: each is counted with the dashboard, is
+ * part of its identity, and ages out on its own (the earliest instant any of
+ * them changes with no write), with the same scheduling as the top-level badge.
+ */
+export function dashboardBadge(services: Services, windows: FailureCountArgs[] = []): LiveSpec<DashboardValue> {
+  const unique = [...new Map(windows.map((w) => [windowKey(w), { since: w.since, kind: w.kind ?? null }])).values()]
+    .filter((w) => windowKey(w) !== windowKey({ since: DASHBOARD_WINDOW }))
+    .sort((a, b) => windowKey(a).localeCompare(windowKey(b)));
+  for (const window of unique) parseSince(window.since);
   return {
     badge: 'dashboard',
-    key: 'dashboard',
+    key: ['dashboard', ...unique.map(windowKey)].join('|'),
     topics: ['failures', 'notifications', 'executions', 'scans'],
-    compute: () => dashboard(services),
+    compute: () => dashboard(services, unique),
     identity: (value) =>
       JSON.stringify([
         value.failureCount.count,
+        unique.map((w) => value.windows?.[windowKey(w)]?.count),
         value.deadLetterCount,
         value.failedNotificationCount,
         value.jobsRunning,
@@ -101,7 +118,14 @@ export function dashboardBadge(services: Services): LiveSpec<DashboardValue> {
         value.scanStats.total,
         value.scanStats.stats,
       ]),
-    nextChangeAt: async (value) =>
-      (await oldestFailureInWindow(services, { since: DASHBOARD_WINDOW, asOf: value.failureCount.asOf })).leavesAt,
+    nextChangeAt: async (value) => {
+      const counts: (FailureCountArgs & { asOf: Date })[] = [
+        { since: DASHBOARD_WINDOW, kind: null, asOf: value.failureCount.asOf },
+        ...unique.map((w) => ({ ...w, asOf: value.windows?.[windowKey(w)]?.asOf ?? value.failureCount.asOf })),
+      ];
+      const leaves = await Promise.all(counts.map(async (args) => (await oldestFailureInWindow(services, args)).leavesAt));
+      const times = leaves.filter((at): at is Date => at !== null).map((at) => at.getTime());
+      return times.length === 0 ? null : new Date(Math.min(...times));
+    },
   };
 }

@@ -12,12 +12,15 @@ import {
   type NotificationRow,
   type NotificationStatus,
 } from '../db/notifications.js';
+import ipaddr from 'ipaddr.js';
+import { bare, destinationPolicy } from '../notifications/channels/destination.js';
 import { BadUserInputError, ConflictError, NotFoundError } from '../errors.js';
 import { wakeNotificationWorkers } from '../notifications/worker.js';
+import { parseSerialId } from './ids.js';
 import { decodeCursor, pageSize, toPage, type Page } from './pagination.js';
 
 export interface SendNotificationInput {
-  channel: 'WEBHOOK' | 'LOG';
+  channel: 'WEBHOOK' | 'LOG' | 'UNKNOWN';
   recipient: string;
   subject: string;
   body: string;
@@ -30,8 +33,9 @@ const MAX_RECIPIENT = 2_048;
 /** Characters as PostgreSQL's char_length counts them (code points, not UTF-16 units). */
 const characters = (text: string) => [...text].length;
 
-function validate(input: SendNotificationInput): void {
+function validate(input: SendNotificationInput, allowHosts: readonly string[]): void {
   const invalid = (field: string, message: string) => new BadUserInputError(message, { field });
+  if (input.channel !== 'WEBHOOK' && input.channel !== 'LOG') throw invalid('channel', 'channel must be WEBHOOK or LOG');
   const subjectLength = characters(input.subject);
   if (subjectLength < 1 || subjectLength > MAX_SUBJECT) throw invalid('subject', `subject must be 1 to ${MAX_SUBJECT} characters`);
   if (characters(input.body) > MAX_BODY) throw invalid('body', `body must be at most ${MAX_BODY} characters`);
@@ -50,16 +54,20 @@ function validate(input: SendNotificationInput): void {
     if (url === null || !['http:', 'https:'].includes(url.protocol) || url.hostname === '') {
       throw invalid('recipient', 'recipient must be an http(s) URL for WEBHOOK');
     }
+    // A literal address is refused here already; a host name is resolved and checked at delivery.
+    const host = bare(url.hostname);
+    const reason = ipaddr.isValid(host) ? destinationPolicy(allowHosts).refusal(host, host) : null;
+    if (reason !== null) {
+      throw invalid('recipient', `recipient must be a public address (${reason}); WEBHOOK_ALLOW_HOSTS lists exceptions`);
+    }
   }
 }
 
 /** Ids are bigint identities: anything else names no notification. */
-function parseId(id: string): string | null {
-  return /^\d{1,19}$/.test(id) && BigInt(id) <= 9223372036854775807n ? id : null;
-}
+const parseId = parseSerialId;
 
-export async function sendNotification({ sql }: Services, input: SendNotificationInput): Promise<NotificationRow> {
-  validate(input);
+export async function sendNotification({ sql, config }: Services, input: SendNotificationInput): Promise<NotificationRow> {
+  validate(input, config.notifications.webhookAllowHosts);
   const row = await insertNotification(sql, input);
   wakeNotificationWorkers(sql);
   return row;

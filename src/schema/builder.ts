@@ -3,6 +3,7 @@ import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import { hasRole } from '../auth/roles.js';
 import type { Context } from '../context.js';
 import { ForbiddenError, UnauthenticatedError } from '../errors.js';
+import './input-checks.js';
 
 export const builder = new SchemaBuilder<{
   Context: Context;
@@ -13,7 +14,8 @@ export const builder = new SchemaBuilder<{
   };
   DefaultFieldNullability: false;
 }>({
-  plugins: [ScopeAuthPlugin],
+  // Scope checks first; then every string argument is checked once (src/schema/input-checks.ts).
+  plugins: [ScopeAuthPlugin, 'inputChecks'],
   defaultFieldNullability: false,
   scopeAuth: {
     authorizeOnSubscribe: true,

@@ -1,5 +1,5 @@
 import { countFailures } from '../resolvers/failures.js';
-import { dashboard, DASHBOARD_WINDOW, type DashboardValue } from '../resolvers/live-badges.js';
+import { dashboard, DASHBOARD_WINDOW, windowKey, type DashboardValue } from '../resolvers/live-badges.js';
 import { DASHBOARD_ID } from '../badge-ids.js';
 import { builder } from './builder.js';
 import { FailureCountRef, OrchestratorKind } from './failures.js';
@@ -15,9 +15,12 @@ export const DashboardRef = builder.objectRef<DashboardValue>('Dashboard').imple
         since: t.arg.string({ required: true, defaultValue: DASHBOARD_WINDOW }),
         kind: t.arg({ type: OrchestratorKind }),
       },
-      // The default window comes with the dashboard; any other is counted on demand.
+      // The default window comes with the dashboard, and so do the windows a live dashboard asked for;
+      // any other is counted on demand.
       resolve: (parent, args, ctx) =>
-        args.since === DASHBOARD_WINDOW && !args.kind ? parent.failureCount : countFailures(ctx, args),
+        args.since === DASHBOARD_WINDOW && !args.kind
+          ? parent.failureCount
+          : (parent.windows?.[windowKey(args)] ?? countFailures(ctx, args)),
     }),
     deadLetterCount: t.exposeInt('deadLetterCount'),
     failedNotificationCount: t.exposeInt('failedNotificationCount'),

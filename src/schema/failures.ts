@@ -1,5 +1,5 @@
-import type { FailureCount, OrchestratorEvent } from '../resolvers/failures.js';
-import { countFailures, recordOrchestratorEvent } from '../resolvers/failures.js';
+import type { FailureCount, FailureDrift, FailureRebalance, OrchestratorEvent, TableDrift } from '../resolvers/failures.js';
+import { countFailures, failureCountDrift, rebalanceFailureCounts, recordOrchestratorEvent } from '../resolvers/failures.js';
 import { builder } from './builder.js';
 
 export const OrchestratorKind = builder.enumType('OrchestratorKind', { values: ['TRAFFIC', 'FILE', 'EMAIL'] as const });
@@ -59,5 +59,64 @@ builder.mutationField('recordOrchestratorEvent', (t) =>
     authScopes: { operator: true },
     args: { input: t.arg({ type: RecordOrchestratorEventInput, required: true }) },
     resolve: (_root, args, ctx) => recordOrchestratorEvent(ctx, args.input),
+  }),
+);
+
+const FailureTableDriftRef = builder.objectRef<TableDrift>('FailureTableDrift').implement({
+  description: 'How far the failure counts kept for one event table were off.',
+  authScopes: { admin: true },
+  fields: (t) => ({
+    table: t.exposeString('table', { description: 'orchestrator_events (TRAFFIC, FILE) or orchestrator_emails (EMAIL).' }),
+    minuteDrift: t.exposeInt('minuteDrift', { description: 'Summed error of the per-minute counts.' }),
+    hourDrift: t.exposeInt('hourDrift', { description: 'Summed error of the per-hour counts.' }),
+    drift: t.exposeInt('drift', { description: 'Failures missed or invented, each counted once.' }),
+  }),
+});
+
+const FailureRebalanceRef = builder.objectRef<FailureRebalance>('FailureRebalance').implement({
+  authScopes: { superadmin: true },
+  fields: (t) => ({
+    drift: t.exposeInt('drift', {
+      description:
+        'How many failures the counts were off by, in all: failures they missed plus\n' +
+        'failures they counted that do not exist (5 after five failed rows were\n' +
+        'written with triggers off); 0 when nothing had drifted.',
+    }),
+    tables: t.field({ type: [FailureTableDriftRef], description: 'The drift per event table.', resolve: (parent) => parent.tables }),
+    rebalancedAt: t.expose('rebalancedAt', { type: 'DateTime' }),
+  }),
+});
+
+const FailureDriftRef = builder.objectRef<FailureDrift>('FailureDrift').implement({
+  description: 'How far the failure counts are from the event tables, measured without changing anything.',
+  authScopes: { admin: true },
+  fields: (t) => ({
+    drift: t.exposeInt('drift', { description: 'Failures the counts are off by, in all: as FailureRebalance.drift.' }),
+    tables: t.field({ type: [FailureTableDriftRef], resolve: (parent) => parent.tables }),
+    checkedAt: t.expose('checkedAt', { type: 'DateTime' }),
+  }),
+});
+
+builder.queryField('failureCountDrift', (t) =>
+  t.field({
+    type: FailureDriftRef,
+    description:
+      'How far the counts failureCount reads are from the event tables, without\n' +
+      'fixing anything (rebalanceFailureCounts fixes it). Reads every failed row. ADMIN.',
+    authScopes: { admin: true },
+    resolve: (_root, _args, ctx) => failureCountDrift(ctx),
+  }),
+);
+
+builder.mutationField('rebalanceFailureCounts', (t) =>
+  t.field({
+    type: FailureRebalanceRef,
+    description:
+      'Recompute the failure counts that failureCount reads from the two event\n' +
+      'tables, for rows written any way (triggers off, restores, bulk loads). Exact\n' +
+      'even while events are recorded concurrently. Audited with the drift it fixed.\n' +
+      'SUPERADMIN.',
+    authScopes: { superadmin: true },
+    resolve: (_root, _args, ctx) => rebalanceFailureCounts(ctx),
   }),
 );

@@ -15,6 +15,7 @@ const KillJobResultRef = builder.objectRef<KillJobResult>('KillJobResult').imple
 export const KillSignalRef = builder.objectRef<KillSignalRow>('KillSignal').implement({
   authScopes: { operator: true },
   fields: (t) => ({
+    id: t.exposeID('id', { description: 'Increases with every signal recorded; pass the last one seen as killSignals(after:).' }),
     execId: t.exposeID('execId'),
     jobId: t.exposeID('jobId'),
     requestedBy: t.exposeString('requestedBy'),

@@ -18,6 +18,11 @@ const NotificationChannel = builder.enumType('NotificationChannel', {
   values: {
     WEBHOOK: { description: 'POSTs a JSON body {id, subject, body} to the recipient URL; any 2xx is success.' },
     LOG: { description: 'Writes the notification to the server log; always succeeds.' },
+    UNKNOWN: {
+      description:
+        'A channel this server does not deliver through (one since removed, or written by SQL):\n' +
+        'the notification is DEAD, and channelName says which it was. Not accepted by sendNotification.',
+    },
   } as const,
 });
 
@@ -31,19 +36,28 @@ const SendNotificationInput = builder.inputType('SendNotificationInput', {
   }),
 });
 
+const channelOf = (row: NotificationRow) => (row.channel === 'WEBHOOK' || row.channel === 'LOG' ? row.channel : 'UNKNOWN');
+
 const Notification = builder.objectRef<NotificationRow>('Notification').implement({
   authScopes: { viewer: true },
   fields: (t) => ({
     id: t.exposeID('id'),
-    // Only rows of these two channels reach the API (see src/db/notifications.ts).
-    channel: t.field({ type: NotificationChannel, resolve: (row) => row.channel as 'WEBHOOK' | 'LOG' }),
-    recipient: t.exposeString('recipient'),
+    channel: t.field({ type: NotificationChannel, resolve: (row) => channelOf(row) }),
+    channelName: t.exposeString('channel', { description: 'The channel as stored, also when channel is UNKNOWN.' }),
+    recipient: t.exposeString('recipient', {
+      description: 'Where it goes. A webhook URL may carry a secret and names a host: OPERATOR and above read it, a VIEWER reads "(hidden)".',
+      authScopes: { operator: true },
+      unauthorizedResolver: () => '(hidden)',
+    }),
     subject: t.exposeString('subject'),
     body: t.exposeString('body'),
     status: t.field({ type: NotificationStatus, resolve: (row) => row.status }),
     retryCount: t.exposeInt('retryCount', { description: 'Failed delivery attempts so far.' }),
     nextRetryAt: t.expose('nextRetryAt', { type: 'DateTime', nullable: true }),
-    lastError: t.exposeString('lastError', { nullable: true }),
+    lastError: t.exposeString('lastError', {
+      nullable: true,
+      description: 'Why the last attempt failed: "delivery failed: " and a category (timeout, connection refused, HTTP status, destination not allowed …).',
+    }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     sentAt: t.expose('sentAt', { type: 'DateTime', nullable: true }),
   }),

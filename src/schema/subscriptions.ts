@@ -12,6 +12,7 @@ import { FailureCountRef, OrchestratorKind } from './failures.js';
 import { JobLiveCountsRef } from './job.js';
 import { KillSignalRef } from './kill.js';
 import { ScanStats } from './scan.js';
+import { selectedFailureWindows } from './selected-windows.js';
 
 // Each badge emits its current value at once, then each change, never the same
 // value twice in a row; subscribers with equal arguments share one computation.
@@ -72,10 +73,12 @@ builder.subscriptionField('jobLiveCounts', (t) =>
 builder.subscriptionField('dashboard', (t) =>
   t.field({
     type: DashboardRef,
-    description: 'All badges; failureCount inside it uses its default window. VIEWER.',
+    description:
+      'All badges. failureCount inside it, with any window, changes when a failure\n' +
+      'is recorded and when one leaves its window, like the top-level badge. VIEWER.',
     authScopes: { viewer: true },
     extensions: LIVE_BADGE,
-    subscribe: (_root, _args, ctx) => ctx.live.subscribe(dashboardBadge(ctx)),
+    subscribe: (_root, _args, ctx, info) => ctx.live.subscribe(dashboardBadge(ctx, selectedFailureWindows(info))),
     resolve: (value) => value,
   }),
 );
@@ -85,10 +88,14 @@ builder.subscriptionField('killSignals', (t) =>
     type: KillSignalRef,
     description:
       'Kill signals for the given executions, or for all executions when execIds\n' +
-      'is omitted. Emits nothing at subscribe time, one event per signal. OPERATOR.',
+      'is omitted, one event per signal, in id order, each once. Without after it\n' +
+      'emits nothing at subscribe time; with after (the id of the last signal the\n' +
+      'agent saw) it first replays every matching signal recorded since, so an agent\n' +
+      'that reconnects misses none. OPERATOR.',
     authScopes: { operator: true },
-    args: { execIds: t.arg.idList() },
-    subscribe: (_root, args, ctx) => killSignalFeed(ctx, args.execIds?.map(String) ?? null),
+    args: { execIds: t.arg.idList(), after: t.arg.id() },
+    subscribe: (_root, args, ctx) =>
+      killSignalFeed(ctx, args.execIds?.map(String) ?? null, args.after == null ? null : String(args.after)),
     resolve: (value) => value,
   }),
 );

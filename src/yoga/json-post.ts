@@ -30,7 +30,17 @@ interface Params {
 }
 
 const SET_BY_FETCH = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive']);
-const JSON_CONTENT = /^application\/json\s*(;\s*charset=utf-8\s*)?$/i;
+/**
+ * The content types this path answers: yoga's own rule (the first of a list;
+ * `application/json` exactly, or followed by `;`: case and spacing matter, so
+ * `APPLICATION/JSON` is refused with 415 on both paths), narrowed to no
+ * parameter or a UTF-8 charset. Anything else yoga answers itself.
+ */
+function isJsonContent(header: string | undefined): boolean {
+  const type = header?.split(',')[0] ?? '';
+  if (type === 'application/json') return true;
+  return type.startsWith('application/json;') && /^;\s*charset="?utf-8"?\s*$/i.test(type.slice('application/json'.length));
+}
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
@@ -45,7 +55,7 @@ function isPlainJsonPost(req: IncomingMessage, endpoint: string): boolean {
     req.method === 'POST' &&
     req.url === endpoint &&
     req.headers.origin === undefined &&
-    JSON_CONTENT.test(req.headers['content-type'] ?? '') &&
+    isJsonContent(req.headers['content-type']) &&
     (accept === undefined || accept === '*/*' || accept === 'application/json')
   );
 }

@@ -2,6 +2,7 @@ import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { GraphQLError, NoSchemaIntrospectionCustomRule, type ValidationContext } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Config } from '../config.js';
+import { noSuggestionsPlugin } from './no-suggestions.js';
 
 /** The `extensions.code` of each limit's refusal (README: "Query limits"). */
 export const LIMIT_CODES = {
@@ -67,12 +68,14 @@ export function limitPlugins(config: Config): Plugin[] {
       // Cost: 1 per scalar field, 2 per object field, times the page size (`first`) of
       // every connection around it; no extra factor per level (the depth limit bounds that).
       costLimit: { maxCost: cost, objectCost: 2, scalarCost: 1, depthCostFactor: 1, flattenFragments: true, ...report(LIMIT_CODES.cost) },
-      blockFieldSuggestion: { enabled: !config.introspection },
+      // No mask text either: "[Suggestion hidden]" would still say a near miss exists.
+      blockFieldSuggestion: { enabled: !config.introspection, mask: '' },
     }) as Plugin,
     tokenRefusals,
   ];
   if (!config.introspection) {
     plugins.push({ onValidate: ({ addValidationRule }) => addValidationRule(NoSchemaIntrospectionCustomRule) });
+    plugins.push(noSuggestionsPlugin());
   }
   return plugins;
 }

@@ -10,9 +10,10 @@ import {
 } from 'graphql';
 import type { Context } from '../context.js';
 import { nextMessagePrefix, type FrameWriter } from '../live/frame-writer.js';
-import { LiveStream } from '../live/live-queries.js';
+import { LiveStream, tooManyLiveGroups } from '../live/live-queries.js';
 import type { Logger } from '../logger.js';
-import { liveGroups, liveSubscriptions } from '../metrics.js';
+import { DomainError } from '../errors.js';
+import { liveGroups, liveSubscriptions, wsRefusals } from '../metrics.js';
 
 /** Where a graphql-ws subscription's `next` messages go. */
 export interface LiveSocket {
@@ -100,17 +101,23 @@ export class LiveFanout {
   constructor(
     private readonly mask: MaskResult,
     private readonly log: Logger,
+    /** LIVE_MAX_GROUPS: every group is one recompute per change, so distinct argument sets are bounded. */
+    private readonly maxGroups = Infinity,
   ) {}
 
   /**
    * Runs the subscription's root field (scope-auth's check on subscribe and
    * argument validation included) and joins its group. Returns either the
    * iterator graphql-ws should hold for it, or the refusal (errors, masked).
+   * Throws a DomainError when a new group would pass LIVE_MAX_GROUPS.
    */
   async subscribe(args: ExecutionArgs, socket: LiveSocket): Promise<AsyncIterableIterator<never> | ExecutionResult> {
     const source = await createSourceEventStream(args);
     if (!(source instanceof LiveStream)) {
       if (Symbol.asyncIterator in source) throw new Error('a field marked liveBadge must resolve to a LiveStream');
+      // The instance's cap, refused by LiveQueries: graphql-ws sends it as an `error` for the subscription.
+      const cap = source.errors?.find((error) => error.originalError instanceof DomainError && error.extensions.code === 'TOO_MANY_LIVE_GROUPS');
+      if (cap) throw cap.originalError;
       return this.mask(source);
     }
     if (this.log.isLevelEnabled('info')) {
@@ -127,6 +134,10 @@ export class LiveFanout {
   private join(stream: LiveStream<unknown>, args: ExecutionArgs, socket: LiveSocket): AsyncIterableIterator<never> {
     const key = groupKey(stream, args);
     let group = this.groups.get(key);
+    if (!group && this.groups.size >= this.maxGroups) {
+      wsRefusals.inc({ limit: 'live_groups' });
+      throw tooManyLiveGroups(this.maxGroups);
+    }
     if (!group) {
       const created = new Group(args, this.mask);
       this.groups.set(key, created);

@@ -1,6 +1,7 @@
 import { GraphQLError, type ExecutionResult } from 'graphql';
-import { maskError } from 'graphql-yoga';
+import { maskError, type Plugin } from 'graphql-yoga';
 import type { Logger } from '../logger.js';
+import { withoutSuggestions } from './no-suggestions.js';
 
 // postgres.js connection failures and PostgreSQL's "shutting down / cannot connect now" states.
 const DATABASE_UNAVAILABLE = new Set([
@@ -43,9 +44,34 @@ export function errorMasking(log: Logger) {
 }
 
 /** The same masking for a result that does not pass through yoga (a live badge written straight to sockets). */
-export function maskResult(masking: ReturnType<typeof errorMasking>) {
-  return (result: ExecutionResult): ExecutionResult =>
-    result.errors?.length
-      ? { ...result, errors: result.errors.map((error) => masking.maskError(error, 'Unexpected error.') as GraphQLError) }
-      : result;
+export function maskResult(masking: ReturnType<typeof errorMasking>, suggestions = true) {
+  return (result: ExecutionResult): ExecutionResult => {
+    if (!result.errors?.length) return result;
+    const masked = { ...result, errors: result.errors.map((error) => masking.maskError(error, 'Unexpected error.') as GraphQLError) };
+    return suggestions ? masked : withoutSuggestions(masked);
+  };
+}
+
+/**
+ * yoga answers a body that is not JSON with `extensions.originalError`: the
+ * parser's message, which quotes the body back. It never reaches a client:
+ * the property stays (non-enumerable) for yoga's own choice of status code
+ * (400 rather than 200), and serialisation, which copies enumerable
+ * properties only, leaves it out.
+ */
+export function hideOriginalErrors(): Plugin {
+  return {
+    onResultProcess: ({ result }) => {
+      const results = Array.isArray(result) ? result : [result];
+      for (const single of results) {
+        if (Symbol.asyncIterator in single) continue;
+        for (const error of single.errors ?? []) {
+          const extensions = error.extensions as Record<string, unknown> | undefined;
+          if (extensions && Object.prototype.propertyIsEnumerable.call(extensions, 'originalError')) {
+            Object.defineProperty(extensions, 'originalError', { value: extensions.originalError, enumerable: false });
+          }
+        }
+      }
+    },
+  };
 }

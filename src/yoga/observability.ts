@@ -24,7 +24,8 @@ function operationOf(args: ExecutionArgs): { name: string; type: string } {
     (d): d is Extract<typeof d, { kind: 'OperationDefinition' }> =>
       d.kind === 'OperationDefinition' && (!args.operationName || d.name?.value === args.operationName),
   );
-  return { name: operation?.name?.value ?? 'anonymous', type: operation?.operation ?? 'unknown' };
+  // Logs keep a bounded prefix of a name, which may be as long as the body allows.
+  return { name: (operation?.name?.value ?? 'anonymous').slice(0, 200), type: operation?.operation ?? 'unknown' };
 }
 
 function countErrors(errors: readonly GraphQLError[] | undefined): string[] {
@@ -33,8 +34,28 @@ function countErrors(errors: readonly GraphQLError[] | undefined): string[] {
   return codes;
 }
 
+/** Longer operation names are labelled `other`; logs keep this much of them. */
+export const MAX_OPERATION_LABEL = 64;
+
+/**
+ * Operation names are chosen by clients, so as label values they must be
+ * bounded: a name over 64 characters, or any name once `max` distinct ones
+ * have been seen (METRICS_MAX_OPERATIONS, first come first kept), counts as
+ * `other`. Without this, made-up names grew /metrics without limit.
+ */
+export function operationLabels(max: number): (name: string) => string {
+  const kept = new Set<string>();
+  return (name) => {
+    if (kept.has(name)) return name;
+    if (name.length > MAX_OPERATION_LABEL || kept.size >= max) return 'other';
+    kept.add(name);
+    return name;
+  };
+}
+
 /** One log line and one histogram sample per operation, errors counted by code; X-Request-Id on every response. */
-export function observabilityPlugin(log: Logger): Plugin<Context> {
+export function observabilityPlugin(log: Logger, maxOperations = 100): Plugin<Context> {
+  const label = operationLabels(maxOperations);
   return {
     onRequest: ({ request }) => void requestIdOf(request),
     onResponse: ({ request, response }) => response.headers.set('x-request-id', requestIdOf(request)),
@@ -46,7 +67,7 @@ export function observabilityPlugin(log: Logger): Plugin<Context> {
         onExecuteDone: ({ result }) => {
           if (Symbol.asyncIterator in result) return;
           const seconds = (performance.now() - started) / 1000;
-          requestDuration.observe({ operation: op.name, type: op.type }, seconds);
+          requestDuration.observe({ operation: label(op.name), type: op.type }, seconds);
           const codes = countErrors(result.errors);
           const ctx = args.contextValue as Context;
           const line = { operation: op.name, type: op.type, ms: Math.round(seconds * 1000 * 10) / 10, errors: codes.length ? codes : undefined };
