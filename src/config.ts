@@ -7,10 +7,14 @@ export interface Config {
   port: number;
   databaseUrl: string | null;
   databasePoolMax: number;
+  /** postgres.js max_pipeline: queries sent down one busy connection while none is idle. */
+  databaseMaxPipeline: number;
   dataDir: string;
   /** As root, where the embedded PostgreSQL's binaries and data live (src/db/embedded-root.ts). */
   embeddedRootDir: string;
   logLevel: string;
+  /** One write(2) per log line (true) or pino's buffered asynchronous destination (false). */
+  logSync: boolean;
   jwt: { secret: string | null; jwksUrl: string | null; issuer: string | null; audience: string | null; maxLifetimeMs: number };
   graphiql: boolean;
   introspection: boolean;
@@ -167,9 +171,11 @@ export function loadConfig(env: Env = process.env): Config {
     port: integer(env, 'PORT', 4000, 0, 65535),
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
     databasePoolMax: integer(env, 'DATABASE_POOL_MAX', 10, 1, 1000),
+    databaseMaxPipeline: integer(env, 'DATABASE_MAX_PIPELINE', 100, 1, 1000),
     dataDir: text(env, 'DATA_DIR', './.data'),
     embeddedRootDir: text(env, 'EMBEDDED_ROOT_DIR', '/var/lib/opsgraph'),
     logLevel,
+    logSync: onOff(env, 'LOG_SYNC', true),
     jwt: {
       secret,
       jwksUrl,

@@ -23,16 +23,17 @@ export interface Context extends Services {
   /** Badges shared by every subscriber with the same arguments. */
   live: LiveQueries;
   kills: KillFeed;
-  /** Per-operation dataloaders, created on first use. */
-  loaders: Map<string, unknown>;
+  /** Per-operation dataloaders; the map too is created on first use (most operations need none). */
+  loaders: Map<string, unknown> | null;
 }
 
 /** The same DataLoader for the whole operation, whichever resolver asks first. */
 export function loader<T>(ctx: Context, key: string, create: () => T): T {
-  let found = ctx.loaders.get(key) as T | undefined;
+  const loaders = (ctx.loaders ??= new Map());
+  let found = loaders.get(key) as T | undefined;
   if (found === undefined) {
     found = create();
-    ctx.loaders.set(key, found);
+    loaders.set(key, found);
   }
   return found;
 }

@@ -30,11 +30,12 @@ describe('/metrics', () => {
 });
 
 describe('logs', () => {
-  it('writes JSON lines with a request id, the operation and its duration, and an audit line per mutation', async () => {
+  // LOG_SYNC=off: pino's buffered asynchronous destination instead of one write per line.
+  it.each(['on', 'off'])('writes JSON lines with a request id, the operation and its duration, and an audit line per mutation (LOG_SYNC=%s)', async (logSync) => {
     const db = await createTestDatabase();
     const port = await freePort();
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-      env: { ...process.env, DATABASE_URL: db.url, JWT_SECRET: TEST_SECRET, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', NOTIFICATION_WORKER: 'off', EXECUTION_REAPER: 'off' },
+      env: { ...process.env, DATABASE_URL: db.url, JWT_SECRET: TEST_SECRET, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', LOG_SYNC: logSync, NOTIFICATION_WORKER: 'off', EXECUTION_REAPER: 'off' },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const lines: any[] = [];

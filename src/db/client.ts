@@ -12,12 +12,22 @@ export function reconnectBackoff(retries: number): number {
 
 export type Sql = postgres.Sql<{}>;
 
-/** The one postgres.js client of a process. bigint columns arrive as strings (ids) unless cast. */
-/** `name` is the application_name the pool's connections show in pg_stat_activity. */
-export function createSql(url: string, max: number, onQuery?: (query: string) => void, name = 'opsgraph'): Sql {
+/**
+ * The one postgres.js client of a process. bigint columns arrive as strings (ids) unless cast.
+ * `name` is the application_name the pool's connections show in pg_stat_activity.
+ * `maxPipeline` (DATABASE_MAX_PIPELINE, default 100 as in postgres.js): how many queries may wait
+ * behind the running one on a busy connection, round robin, while none is idle. Lower values shorten
+ * the tail under load (bench/README.md "Issue 20": at 1 the rest wait in one shared queue for the
+ * first connection that frees up), but postgres.js then fails a `sql.begin` whose BEGIN lands behind
+ * another query with UNSAFE_TRANSACTION (it reserves the connection only below the limit), so the
+ * default stays until transactions get a pool of their own.
+ */
+export function createSql(url: string, max: number, onQuery?: (query: string) => void, name = 'opsgraph', maxPipeline = 100): Sql {
   return postgres(url, {
     debug: onQuery ? (_connection, query) => onQuery(query) : undefined,
     max,
+    // A postgres.js option its type definitions leave out.
+    ...({ max_pipeline: maxPipeline } as {}),
     onnotice: () => {},
     connect_timeout: 10,
     // Fail fast while the database is unreachable rather than queueing forever.
