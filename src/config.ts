@@ -204,7 +204,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxConnectionsPerCaller: integer(env, 'WS_MAX_CONNECTIONS_PER_CALLER', 1_000, 1, 10_000_000),
       maxLiveGroups: integer(env, 'LIVE_MAX_GROUPS', 1_000, 1, 10_000_000),
     },
-    // graphql-armor's defaults, but for cost (README: "Query limits").
+    // graphql-armor's defaults, but for cost (docs/requests.md: "Query limits").
     limits: {
       depth: integer(env, 'GRAPHQL_MAX_DEPTH', 6, 1, 100),
       aliases: integer(env, 'GRAPHQL_MAX_ALIASES', 15, 0, 1000),

@@ -9,7 +9,7 @@ const t = useTestApp();
  * test fails if this list goes stale in either direction.
  */
 // None: the three GET audits (5A70, D6D5, 6A70) that CSRF prevention's header
-// demand used to fail pass since GET queries need no extra header (README:
+// demand used to fail pass since GET queries need no extra header (docs/requests.md:
 // "Requests from browsers and clients").
 const SHOULD_NOT_PASSED: Record<string, string> = {};
 

@@ -89,7 +89,7 @@ describe('query limits', () => {
     expect((await t.gql(fragments, {}, 'VIEWER')).errors).toBeUndefined();
   });
 
-  it('lets every page size the contract allows through for the README\'s and examples\' selections', async () => {
+  it('lets every page size the contract allows through for the docs\' and examples\' selections', async () => {
     const pages = [
       '{ notifications(status: DEAD, first: 500) { totalCount nodes { id status } } }',
       '{ notifications(status: DEAD, first: 500) { totalCount nodes { id subject retryCount lastError createdAt } pageInfo { hasNextPage endCursor } } }',

@@ -9,8 +9,8 @@ import { LiveScansDocument } from './clients/persisted/gql/graphql.js';
 import { token, useTestApp } from './helpers.js';
 import { wsClient } from './ws-client.js';
 
-// The request features of the HTTP layer (README: "Requests from browsers and
-// clients"), each over the network against a listening server.
+// The request features of the HTTP layer (docs/requests.md: "Requests from
+// browsers and clients"), each over the network against a listening server.
 
 const MANIFEST = 'test/clients/persisted/gql/persisted-documents.json';
 const t = useTestApp();

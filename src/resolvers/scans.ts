@@ -18,7 +18,7 @@ const SCAN_TYPE = /^[a-z][a-z0-9_]{0,63}$/;
 /**
  * Counter rows per scan type. Every check-in of a type would otherwise update
  * one row and queue on its row lock; writers pick a slot at random and
- * readers sum the slots. Chosen by bench/scans.ts (see README). Changing it
+ * readers sum the slots. Chosen by bench/scans.ts (see docs/scan-counters.md). Changing it
  * needs no migration: reads sum whatever slots exist and a rebalance folds
  * them back into slot 0.
  */

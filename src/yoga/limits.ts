@@ -4,7 +4,7 @@ import type { Plugin } from 'graphql-yoga';
 import type { Config } from '../config.js';
 import { noSuggestionsPlugin } from './no-suggestions.js';
 
-/** The `extensions.code` of each limit's refusal (README: "Query limits"). */
+/** The `extensions.code` of each limit's refusal (docs/requests.md: "Query limits"). */
 export const LIMIT_CODES = {
   depth: 'QUERY_DEPTH_LIMIT',
   cost: 'QUERY_COST_LIMIT',
