@@ -8,14 +8,10 @@ import * as schedules from '../db/schedules.js';
 import type { ScheduleRow } from '../db/schedules.js';
 import { scriptStatusOf, scriptStatuses, setScriptStatus, type ScriptStatus } from '../db/script-status.js';
 import { transaction } from '../db/transaction.js';
-import { BadUserInputError, ConflictError, NotFoundError, UnauthenticatedError } from '../errors.js';
+import { BadUserInputError, ConflictError, NotFoundError } from '../errors.js';
+import { actorOf } from './actor.js';
+import { characters } from './characters.js';
 import { couldBeTextId, TEXT_ID } from './ids.js';
-
-/** The caller's sub, for initiatedBy and the audit log. Scope auth has already refused anonymous callers. */
-export function actorOf(ctx: Context): string {
-  if (!ctx.user) throw new UnauthenticatedError();
-  return ctx.user.sub;
-}
 
 const ID_PATTERN = TEXT_ID;
 
@@ -32,7 +28,7 @@ export async function upsertJob(
   input: { id: string; version: string; description?: string | null; inventory?: boolean | null },
 ): Promise<JobRow> {
   checkId(input.id, 'id');
-  const versionLength = [...input.version].length;
+  const versionLength = characters(input.version);
   if (versionLength < 1 || versionLength > 64) {
     throw new BadUserInputError('version must be 1 to 64 characters long', { argument: 'version' });
   }
