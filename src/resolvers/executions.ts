@@ -29,7 +29,7 @@ function parseExecId(id: string): string {
  */
 export async function startExecution(ctx: Context, input: { jobId: string; targetCount: number }): Promise<ExecutionRow> {
   if (!Number.isInteger(input.targetCount) || input.targetCount < 1 || input.targetCount > MAX_TARGET_COUNT) {
-    throw new BadUserInputError(`targetCount must be between 1 and ${MAX_TARGET_COUNT}`, { argument: 'targetCount' });
+    throw new BadUserInputError(`targetCount must be between 1 and ${MAX_TARGET_COUNT}`, { argument: 'input.targetCount' });
   }
   const initiatedBy = actorOf(ctx);
   if (!couldBeTextId(input.jobId)) throw new NotFoundError(`There is no job ${JSON.stringify(input.jobId)}`, { jobId: input.jobId });
@@ -74,7 +74,7 @@ export async function reportExecutionResult(
   const execId = parseExecId(input.execId);
   const agentLength = characters(input.agentId);
   if (agentLength < 1 || agentLength > 200) {
-    throw new BadUserInputError('agentId must be 1 to 200 characters long', { argument: 'agentId' });
+    throw new BadUserInputError('agentId must be 1 to 200 characters long', { argument: 'input.agentId' });
   }
   return transaction(ctx.sql, async (tx) => {
     const execution = await executions.lockExecution(tx, execId);
