@@ -5,7 +5,8 @@ import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { resolveCaller, type Caller } from './auth/context.js';
 import { loadOrCreateDevSecret } from './auth/dev-secret.js';
 import { createVerifier, signToken } from './auth/tokens.js';
-import { startBackgroundWork, type BackgroundTask } from './background.js';
+import { startBackgroundWork } from './background.js';
+import type { BackgroundTask } from './loop.js';
 import { loadConfig, type Config } from './config.js';
 import { formatDuration } from './duration.js';
 import { htmlSecurityHeaders, renderGraphiQL } from './graphiql.js';
@@ -115,7 +116,7 @@ export async function buildApp(env: Record<string, string | undefined> = process
       batchLimit(config.batchMax),
       persisted.plugin,
       ...limitPlugins(config),
-      observabilityPlugin(log, config.metrics.maxOperations),
+      observabilityPlugin(config.metrics.maxOperations),
       sharedExecutionPlugin(),
       tokenExpiryPlugin(),
       ...compiledQueries(log, config.jitAfter),
@@ -176,7 +177,7 @@ export async function buildApp(env: Record<string, string | undefined> = process
     server,
     yoga,
     verify,
-    new LiveFanout(maskResult(masking, config.introspection), log, config.ws.maxLiveGroups),
+    new LiveFanout(maskResult(masking, config.introspection), config.ws.maxLiveGroups),
     config.ws,
     log,
     persisted,

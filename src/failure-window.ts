@@ -1,11 +1,5 @@
 import { BadUserInputError } from './errors.js';
 
-/** The failure badge's window: `since` counts back from `asOf`, both ends included. */
-export interface FailureWindow {
-  from: Date;
-  to: Date;
-}
-
 const UNIT_SECONDS = { s: 1, m: 60, h: 3_600, d: 86_400 } as const;
 export const MAX_WINDOW_SECONDS = 7 * 86_400;
 
@@ -26,11 +20,6 @@ export function parseSince(since: string): number {
   const seconds = digits.length > 6 ? Infinity : Number(digits) * UNIT_SECONDS[unit];
   if (seconds > MAX_WINDOW_SECONDS) throw new BadUserInputError(TOO_LONG, { argument: 'since' });
   return seconds;
-}
-
-/** The window `since` seconds long ending at `asOf`. */
-export function failureWindow(sinceSeconds: number, asOf: Date): FailureWindow {
-  return { from: new Date(asOf.getTime() - sinceSeconds * 1000), to: asOf };
 }
 
 /**

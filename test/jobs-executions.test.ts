@@ -173,6 +173,9 @@ describe('executions', () => {
     expect(codes(await t.gql(PAGE, { first: 0 }, 'VIEWER'))).toEqual(['BAD_USER_INPUT']);
     expect(codes(await t.gql(PAGE, { first: 501 }, 'VIEWER'))).toEqual(['BAD_USER_INPUT']);
     expect(codes(await t.gql(PAGE, { after: 'not-a-cursor' }, 'VIEWER'))).toEqual(['BAD_USER_INPUT']);
+    // Shaped like a cursor but past bigint: PostgreSQL would refuse it, so it is refused first.
+    const pastBigint = Buffer.from('id:9999999999999999999').toString('base64url');
+    expect(codes(await t.gql(PAGE, { after: pastBigint }, 'VIEWER'))).toEqual(['BAD_USER_INPUT']);
   });
 
   it('keeps a deleted job\'s history, with job null', async () => {

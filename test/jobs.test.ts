@@ -45,6 +45,8 @@ describe('the job catalog', () => {
   ])('refuses %s with BAD_USER_INPUT and writes nothing', async (_name, input) => {
     const result = await upsertJob(input);
     expect(codes(result)).toEqual(['BAD_USER_INPUT']);
+    // Named as the input checks name an argument: its path.
+    expect(result.errors![0]!.extensions!.argument).toBe('version' in input ? 'input.version' : 'input.id');
     const { n } = (await t.sql<{ n: number }[]>`select count(*)::int as n from jobs where id = ${input.id}`)[0]!;
     expect(n).toBe(0);
   });
@@ -91,6 +93,7 @@ describe('schedules', () => {
     await upsertJob({ id: 'cron-job' });
     const result = await upsertSchedule({ id: 'bad-cron', jobId: 'cron-job', cron });
     expect(codes(result)).toEqual(['BAD_USER_INPUT']);
+    expect(result.errors![0]!.extensions!.argument).toBe('input.cron');
     const { n } = (await t.sql<{ n: number }[]>`select count(*)::int as n from schedules where id = 'bad-cron'`)[0]!;
     expect(n).toBe(0);
   });

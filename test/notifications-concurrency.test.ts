@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Loop } from '../src/background.js';
+import type { Loop } from '../src/loop.js';
 import { loadConfig } from '../src/config.js';
 import type { Services } from '../src/context.js';
 import { createSql } from '../src/db/client.js';

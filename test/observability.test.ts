@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
 import { freePort } from '../src/db/embedded.js';
 import { createTestDatabase, TEST_SECRET, token, useTestApp } from './helpers.js';
-import { wsClient } from './ws-client.js';
+import { wsClient, wsOnce } from './ws-client.js';
 
 const t = useTestApp();
 
@@ -26,6 +26,20 @@ describe('/metrics', () => {
     expect(text).toContain('opsgraph_listen_reconnects_total');
     expect(text).toContain('opsgraph_executions_reaped_total');
     expect(text).toMatch(/opsgraph_notifications\{status=/);
+  });
+
+  it('counts the errors of live badges over graphql-ws (the fan-out path) like any other', async () => {
+    const badInput = async () => {
+      const text = await (await fetch(t.url.replace('/graphql', '/metrics'))).text();
+      return Number(/opsgraph_graphql_errors_total\{code="BAD_USER_INPUT"\} (\d+)/.exec(text)?.[1] ?? 0);
+    };
+    const before = await badInput();
+    const client = wsClient(t.wsUrl, await token('VIEWER'));
+    // A well-formed document that the badge's own argument check refuses.
+    const refused = await wsOnce(client, 'subscription { failureCount(since: "0m") { count } }');
+    await client.dispose();
+    expect(refused.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(await badInput()).toBe(before + 1);
   });
 });
 
@@ -53,7 +67,20 @@ describe('logs', () => {
         headers: { 'content-type': 'application/json', 'x-request-id': 'req-42', authorization: `Bearer ${await token('OPERATOR', 'olga')}` },
         body: JSON.stringify({ query: 'mutation Scan { recordScan(input: { scanType: "lunch", subjectId: "a" }) { id } }' }),
       });
+      // One live badge (served by the fan-out) and one other subscription (served by yoga): one line each.
+      const client = wsClient(`ws://127.0.0.1:${port}/graphql`, await token('OPERATOR', 'olga'));
+      const sink = { next: () => {}, error: () => {}, complete: () => {} };
+      const stops = [
+        client.subscribe({ query: 'subscription Dead { deadLetterCount }' }, sink),
+        client.subscribe({ query: 'subscription Kills { killSignals { id } }' }, sink),
+      ];
       await new Promise((r) => setTimeout(r, 300));
+      for (const stop of stops) stop();
+      await client.dispose();
+      const started = lines.filter((l) => l.msg === 'graphql subscription started');
+      expect(started.map((l) => l.operation).sort()).toEqual(['Dead', 'Kills']);
+      expect(started.find((l) => l.operation === 'Dead')).toMatchObject({ type: 'subscription', badge: 'deadLetterCount' });
+      expect(started.find((l) => l.operation === 'Kills')).toMatchObject({ type: 'subscription' });
       const op = lines.find((l) => l.msg === 'graphql operation' && l.operation === 'Scan');
       expect(op).toMatchObject({ reqId: 'req-42', type: 'mutation', level: 30 });
       expect(typeof op.ms).toBe('number');

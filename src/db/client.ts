@@ -13,7 +13,9 @@ export function reconnectBackoff(retries: number): number {
 export type Sql = postgres.Sql<{}>;
 
 /**
- * The one postgres.js client of a process. bigint columns arrive as strings (ids) unless cast.
+ * The pool that the queries of a process go through (the LISTEN connection of
+ * src/live/pg-event-target.ts is a client of its own). bigint columns arrive as
+ * strings (ids) unless cast.
  * `name` is the application_name the pool's connections show in pg_stat_activity.
  * `maxPipeline` (DATABASE_MAX_PIPELINE, default 100 as in postgres.js): how many queries may wait
  * behind the running one on a busy connection, round robin, while none is idle. Lower values shorten
@@ -29,8 +31,10 @@ export function createSql(url: string, max: number, onQuery?: (query: string) =>
     // A postgres.js option its type definitions leave out.
     ...({ max_pipeline: maxPipeline } as {}),
     onnotice: () => {},
+    // A connection attempt to an unreachable or paused database fails after 10 s
+    // (postgres.js waits 30 s) and is retried after reconnectBackoff.
     connect_timeout: 10,
-    // Fail fast while the database is unreachable rather than queueing forever.
+    // Connections idle for a minute are closed, so a quiet server holds none open.
     idle_timeout: 60,
     backoff: reconnectBackoff,
     connection: { application_name: name },

@@ -1,5 +1,5 @@
 import { Counter } from 'prom-client';
-import { startLoop, type BackgroundTask, type Loop } from '../background.js';
+import { startLoop, type BackgroundTask, type Loop } from '../loop.js';
 import type { Services } from '../context.js';
 import { insertAudit } from '../db/audit.js';
 import { reapOverdue } from '../db/executions.js';

@@ -32,16 +32,18 @@ export interface PgEventTargetOptions {
 }
 
 /**
- * An EventTarget over PostgreSQL LISTEN/NOTIFY, in the manner of yoga's redis
- * event target: a topic is LISTENed on its first listener and UNLISTENed after
- * its last, all on one dedicated connection per instance. Topic `t` is channel
+ * The listening half of an EventTarget over PostgreSQL LISTEN/NOTIFY, in the
+ * manner of yoga's redis event target; changes are published by the SQL that
+ * makes them (pg_notify in the triggers of sql/), never through here. A
+ * topic is LISTENed on its first listener and UNLISTENed after its last, all
+ * on one dedicated connection per instance. Topic `t` is channel
  * `opsgraph_t`. Notifications sent while the connection was down are lost, so
  * after every reconnect each live topic gets a `reconnected` event and its
  * listeners look again. A connection can also die silently, so a heartbeat
  * goes round through the database; when it does not come back in time, the
  * connection is replaced.
  */
-export class PgEventTarget implements EventTarget {
+export class PgEventTarget {
   private readonly listeners = new Map<string, Set<Listener>>();
   private readonly unlistens = new Map<string, Promise<() => Promise<void>>>();
   /** The current LISTEN attempt of each topic: an attempt that is no longer current stops retrying. */
@@ -97,14 +99,6 @@ export class PgEventTarget implements EventTarget {
       this.listenAttempts.delete(topic);
       void unlisten?.then((stop) => stop()).catch(() => {});
     }
-  }
-
-  /** Publishes a change of `topic` to every instance; the payload stays empty on purpose. */
-  dispatchEvent(event: Event): boolean {
-    void this.client`select pg_notify(${'opsgraph_' + event.type}, '')`.catch((error) =>
-      this.options.log.warn({ err: error, topic: event.type }, 'could not publish a change'),
-    );
-    return true;
   }
 
   /**
@@ -233,11 +227,6 @@ export class PgEventTarget implements EventTarget {
   /** Resolves once LISTEN for `topic` is in place (tests wait on it). */
   async listening(topic: string): Promise<void> {
     await this.unlistens.get(topic);
-  }
-
-  /** Topics with at least one listener in this process. */
-  topics(): string[] {
-    return [...this.listeners.keys()];
   }
 
   async close(): Promise<void> {

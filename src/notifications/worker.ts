@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { startLoop, type BackgroundTask, type Loop } from '../background.js';
+import { startLoop, type BackgroundTask, type Loop } from '../loop.js';
 import type { Services } from '../context.js';
 import type { Sql } from '../db/client.js';
 import { claimDue, finishDead, finishFailed, finishSent, type ClaimedNotification } from '../db/notifications.js';
 import type { Resolve } from './channels/destination.js';
-import { createChannels, type Channel } from './channels/index.js';
+import type { Channel } from './channels/channel.js';
+import { createChannels } from './channels/index.js';
 import { countNotificationsWith, deliveries } from './metrics.js';
 
 /**

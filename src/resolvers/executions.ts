@@ -8,8 +8,9 @@ import { scriptStatusOf } from '../db/script-status.js';
 import { transaction } from '../db/transaction.js';
 import { BadUserInputError, ConflictError, NotFoundError } from '../errors.js';
 import { couldBeTextId, parseSerialId } from './ids.js';
-import { actorOf } from './jobs.js';
-import { decodeCursor, pageSize, toPage, type Page } from './pagination.js';
+import { actorOf } from './actor.js';
+import { characters } from './characters.js';
+import { paginate, type Page } from './pagination.js';
 
 const MAX_TARGET_COUNT = 100_000;
 
@@ -28,7 +29,7 @@ function parseExecId(id: string): string {
  */
 export async function startExecution(ctx: Context, input: { jobId: string; targetCount: number }): Promise<ExecutionRow> {
   if (!Number.isInteger(input.targetCount) || input.targetCount < 1 || input.targetCount > MAX_TARGET_COUNT) {
-    throw new BadUserInputError(`targetCount must be between 1 and ${MAX_TARGET_COUNT}`, { argument: 'targetCount' });
+    throw new BadUserInputError(`targetCount must be between 1 and ${MAX_TARGET_COUNT}`, { argument: 'input.targetCount' });
   }
   const initiatedBy = actorOf(ctx);
   if (!couldBeTextId(input.jobId)) throw new NotFoundError(`There is no job ${JSON.stringify(input.jobId)}`, { jobId: input.jobId });
@@ -71,9 +72,9 @@ export async function reportExecutionResult(
   input: { execId: string; agentId: string; success: boolean; output?: string | null },
 ): Promise<ExecutionRow> {
   const execId = parseExecId(input.execId);
-  const agentLength = [...input.agentId].length;
+  const agentLength = characters(input.agentId);
   if (agentLength < 1 || agentLength > 200) {
-    throw new BadUserInputError('agentId must be 1 to 200 characters long', { argument: 'agentId' });
+    throw new BadUserInputError('agentId must be 1 to 200 characters long', { argument: 'input.agentId' });
   }
   return transaction(ctx.sql, async (tx) => {
     const execution = await executions.lockExecution(tx, execId);
@@ -93,16 +94,14 @@ export async function listExecutions(
   { sql }: Services,
   args: { jobId?: string | null; status?: ExecutionStatus | null; first?: number | null; after?: string | null },
 ): Promise<Page<ExecutionRow>> {
-  const size = pageSize(args.first);
-  const beforeId = decodeCursor(args.after);
   // A job id no job could have has no executions (history outlives jobs, so a plain unknown id is a filter like any other).
-  if (args.jobId != null && !couldBeTextId(args.jobId)) return toPage([], size, 0);
+  if (args.jobId != null && !couldBeTextId(args.jobId)) return paginate(args, async () => [], async () => 0);
   const filter = { jobId: args.jobId ?? null, status: args.status ?? null };
-  const [rows, total] = await Promise.all([
-    executions.listExecutions(sql, { ...filter, limit: size + 1, beforeId }),
-    executions.countExecutions(sql, filter),
-  ]);
-  return toPage(rows, size, total);
+  return paginate(
+    args,
+    (page) => executions.listExecutions(sql, { ...filter, ...page }),
+    () => executions.countExecutions(sql, filter),
+  );
 }
 
 export interface KillJobResult {

@@ -13,6 +13,8 @@ import {
 import { BadUserInputError } from '../errors.js';
 import { failureCountId } from '../badge-ids.js';
 import { leavesWindowAt, parseSince } from '../failure-window.js';
+import { actorOf } from './actor.js';
+import { characters } from './characters.js';
 
 export type { OrchestratorKind } from '../db/orchestrator-events.js';
 
@@ -77,8 +79,8 @@ export interface OrchestratorEvent extends OrchestratorEventRow {}
 export async function recordOrchestratorEvent({ sql }: Services, input: RecordOrchestratorEventInput): Promise<OrchestratorEvent> {
   const detail = input.detail ?? null;
   const occurredAt = input.occurredAt ?? null;
-  // Code points, as PostgreSQL's char_length counts them (a string's length counts UTF-16 units).
-  if (detail !== null && detail.length > MAX_DETAIL_CHARS && Array.from(detail).length > MAX_DETAIL_CHARS) {
+  // A string has no more code points than UTF-16 units: most details need no counting.
+  if (detail !== null && detail.length > MAX_DETAIL_CHARS && characters(detail) > MAX_DETAIL_CHARS) {
     throw new BadUserInputError(`detail may be at most ${MAX_DETAIL_CHARS} characters`, { argument: 'input.detail' });
   }
   if (occurredAt !== null && occurredAt.getTime() > Date.now() + MAX_FUTURE_MS) {
@@ -154,7 +156,7 @@ export async function rebalanceFailureCounts(ctx: Services & Pick<Context, 'user
     const [clock] = await tx<{ now: Date }[]>`select now()`;
     const result = { drift: kinds.reduce((sum, row) => sum + row.drift, 0), tables: byTable(kinds), rebalancedAt: clock!.now };
     await insertAudit(tx, {
-      actor: ctx.user!.sub,
+      actor: actorOf(ctx),
       action: 'rebalanceFailureCounts',
       target: 'orchestrator_failure_buckets',
       details: { drift: result.drift, tables: result.tables, kinds },

@@ -8,20 +8,17 @@ import * as schedules from '../db/schedules.js';
 import type { ScheduleRow } from '../db/schedules.js';
 import { scriptStatusOf, scriptStatuses, setScriptStatus, type ScriptStatus } from '../db/script-status.js';
 import { transaction } from '../db/transaction.js';
-import { BadUserInputError, ConflictError, NotFoundError, UnauthenticatedError } from '../errors.js';
+import { BadUserInputError, ConflictError, NotFoundError } from '../errors.js';
+import { actorOf } from './actor.js';
+import { characters } from './characters.js';
 import { couldBeTextId, TEXT_ID } from './ids.js';
-
-/** The caller's sub, for initiatedBy and the audit log. Scope auth has already refused anonymous callers. */
-export function actorOf(ctx: Context): string {
-  if (!ctx.user) throw new UnauthenticatedError();
-  return ctx.user.sub;
-}
 
 const ID_PATTERN = TEXT_ID;
 
-function checkId(id: string, argument: string): void {
+/** The id of a job or schedule being created; `argument` as the input checks name it (input.id). */
+function checkId(id: string): void {
   if (!ID_PATTERN.test(id)) {
-    throw new BadUserInputError(`${argument} must match ${ID_PATTERN.source}`, { argument });
+    throw new BadUserInputError(`id must match ${ID_PATTERN.source}`, { argument: 'input.id' });
   }
 }
 
@@ -31,10 +28,10 @@ export async function upsertJob(
   ctx: Context,
   input: { id: string; version: string; description?: string | null; inventory?: boolean | null },
 ): Promise<JobRow> {
-  checkId(input.id, 'id');
-  const versionLength = [...input.version].length;
+  checkId(input.id);
+  const versionLength = characters(input.version);
   if (versionLength < 1 || versionLength > 64) {
-    throw new BadUserInputError('version must be 1 to 64 characters long', { argument: 'version' });
+    throw new BadUserInputError('version must be 1 to 64 characters long', { argument: 'input.version' });
   }
   const job = { id: input.id, version: input.version, description: input.description ?? null, inventory: input.inventory ?? false };
   const actor = actorOf(ctx);
@@ -154,7 +151,7 @@ const CRON_FIELD = /^(\*|\d+|[A-Za-z]{3})(-(\d+|[A-Za-z]{3}))?(\/\d+)?(,(\*|\d+|
  */
 export function normaliseCron(cron: string): string {
   const fields = cron.trim().split(/\s+/);
-  const reject = (why: string) => new BadUserInputError(`cron "${cron}" is not a standard 5-field expression: ${why}`, { argument: 'cron' });
+  const reject = (why: string) => new BadUserInputError(`cron "${cron}" is not a standard 5-field expression: ${why}`, { argument: 'input.cron' });
   if (fields.length !== 5) throw reject(`it has ${cron.trim() === '' ? 0 : fields.length} fields`);
   const odd = fields.find((field) => !CRON_FIELD.test(field));
   if (odd !== undefined) throw reject(`"${odd}" is not a field`);
@@ -171,7 +168,7 @@ export async function upsertSchedule(
   ctx: Context,
   input: { id: string; jobId: string; cron: string; enabled?: boolean | null },
 ): Promise<ScheduleRow> {
-  checkId(input.id, 'id');
+  checkId(input.id);
   if (!couldBeTextId(input.jobId)) throw new NotFoundError(`There is no job ${JSON.stringify(input.jobId)}`, { jobId: input.jobId });
   const schedule = { id: input.id, jobId: input.jobId, cron: normaliseCron(input.cron), enabled: input.enabled ?? true };
   const actor = actorOf(ctx);

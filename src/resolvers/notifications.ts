@@ -16,8 +16,10 @@ import ipaddr from 'ipaddr.js';
 import { bare, destinationPolicy } from '../notifications/channels/destination.js';
 import { BadUserInputError, ConflictError, NotFoundError } from '../errors.js';
 import { wakeNotificationWorkers } from '../notifications/worker.js';
+import { actorOf } from './actor.js';
+import { characters } from './characters.js';
 import { parseSerialId } from './ids.js';
-import { decodeCursor, pageSize, toPage, type Page } from './pagination.js';
+import { paginate, type Page } from './pagination.js';
 
 export interface SendNotificationInput {
   channel: 'WEBHOOK' | 'LOG' | 'UNKNOWN';
@@ -30,11 +32,8 @@ const MAX_SUBJECT = 500;
 const MAX_BODY = 100_000;
 const MAX_RECIPIENT = 2_048;
 
-/** Characters as PostgreSQL's char_length counts them (code points, not UTF-16 units). */
-const characters = (text: string) => [...text].length;
-
 function validate(input: SendNotificationInput, allowHosts: readonly string[]): void {
-  const invalid = (field: string, message: string) => new BadUserInputError(message, { field });
+  const invalid = (field: string, message: string) => new BadUserInputError(message, { argument: `input.${field}` });
   if (input.channel !== 'WEBHOOK' && input.channel !== 'LOG') throw invalid('channel', 'channel must be WEBHOOK or LOG');
   const subjectLength = characters(input.subject);
   if (subjectLength < 1 || subjectLength > MAX_SUBJECT) throw invalid('subject', `subject must be 1 to ${MAX_SUBJECT} characters`);
@@ -63,8 +62,8 @@ function validate(input: SendNotificationInput, allowHosts: readonly string[]): 
   }
 }
 
-/** Ids are bigint identities: anything else names no notification. */
-const parseId = parseSerialId;
+/** Ids are bigint identities: any other string names no notification. */
+const noNotification = (id: string) => new NotFoundError(`No notification ${id}`, { id });
 
 export async function sendNotification({ sql, config }: Services, input: SendNotificationInput): Promise<NotificationRow> {
   validate(input, config.notifications.webhookAllowHosts);
@@ -74,11 +73,11 @@ export async function sendNotification({ sql, config }: Services, input: SendNot
 }
 
 export async function requeueNotification(ctx: Context, id: string): Promise<NotificationRow> {
-  const key = parseId(id);
-  if (key === null) throw new NotFoundError(`No notification ${id}`, { id });
+  const key = parseSerialId(id);
+  if (key === null) throw noNotification(id);
   const row = await transaction(ctx.sql, async (tx) => {
     const current = await lockNotification(tx, key);
-    if (current === null) throw new NotFoundError(`No notification ${id}`, { id });
+    if (current === null) throw noNotification(id);
     if (current.status !== 'DEAD' && current.status !== 'FAILED') {
       throw new ConflictError(`Only a DEAD or FAILED notification can be requeued; ${id} is ${current.status}`, { status: current.status });
     }
@@ -86,7 +85,7 @@ export async function requeueNotification(ctx: Context, id: string): Promise<Not
     if (current.claimed) throw new ConflictError(`Notification ${id} is being delivered right now`, { status: current.status });
     const requeued = await resetToPending(tx, key);
     await insertAudit(tx, {
-      actor: ctx.user!.sub,
+      actor: actorOf(ctx),
       action: 'notification.requeue',
       target: key,
       details: { from: current.status, retryCount: current.retryCount },
@@ -99,11 +98,11 @@ export async function requeueNotification(ctx: Context, id: string): Promise<Not
 
 /** SENT becomes READ; an already READ one is returned as it is; any other status is CONFLICT. */
 export async function markNotificationRead({ sql }: Services, id: string): Promise<NotificationRow> {
-  const key = parseId(id);
-  if (key === null) throw new NotFoundError(`No notification ${id}`, { id });
+  const key = parseSerialId(id);
+  if (key === null) throw noNotification(id);
   return transaction(sql, async (tx) => {
     const current = await lockNotification(tx, key);
-    if (current === null) throw new NotFoundError(`No notification ${id}`, { id });
+    if (current === null) throw noNotification(id);
     if (current.status === 'READ') return (await findNotification(tx, key))!;
     if (current.status !== 'SENT') {
       throw new ConflictError(`Only a SENT notification can be marked read; ${id} is ${current.status}`, { status: current.status });
@@ -116,18 +115,16 @@ export async function notifications(
   { sql }: Services,
   args: { status?: NotificationStatus | null; first?: number | null; after?: string | null },
 ): Promise<Page<NotificationRow>> {
-  const size = pageSize(args.first);
-  const beforeId = decodeCursor(args.after);
   const status = args.status ?? null;
-  const [rows, total] = await Promise.all([
-    listNotifications(sql, { limit: size + 1, beforeId, status }),
-    countNotifications(sql, status),
-  ]);
-  return toPage(rows, size, total);
+  return paginate(
+    args,
+    (page) => listNotifications(sql, { ...page, status }),
+    () => countNotifications(sql, status),
+  );
 }
 
 export async function notification({ sql }: Services, id: string): Promise<NotificationRow | null> {
-  const key = parseId(id);
+  const key = parseSerialId(id);
   return key === null ? null : findNotification(sql, key);
 }
 

@@ -12,6 +12,8 @@ import {
   type ScanStatsRow,
 } from '../db/scans.js';
 import { BadUserInputError } from '../errors.js';
+import { actorOf } from './actor.js';
+import { characters } from './characters.js';
 
 const SCAN_TYPE = /^[a-z][a-z0-9_]{0,63}$/;
 
@@ -31,15 +33,14 @@ export async function recordScan(
   if (!SCAN_TYPE.test(input.scanType)) {
     throw new BadUserInputError('scanType must match ^[a-z][a-z0-9_]{0,63}$', { argument: 'input.scanType' });
   }
-  // Characters as PostgreSQL's char_length counts them: code points, not UTF-16 units.
-  const length = [...input.subjectId].length;
+  const length = characters(input.subjectId);
   if (length < 1 || length > 200 || input.subjectId.includes('\0')) {
     throw new BadUserInputError('subjectId must be 1 to 200 characters, without NUL', { argument: 'input.subjectId' });
   }
   return insertScanAndBump(ctx.sql, {
     scanType: input.scanType,
     subjectId: input.subjectId,
-    scannedBy: ctx.user!.sub,
+    scannedBy: actorOf(ctx),
     slot: Math.floor(Math.random() * COUNTER_SLOTS),
   });
 }
@@ -64,7 +65,7 @@ export async function rebalanceScanStats(ctx: Services & Pick<Context, 'user'>):
     const oldCounts = Object.fromEntries(before.map((row) => [row.scanType, row.count]));
     const newCounts = Object.fromEntries(truth.map((row) => [row.scanType, row.count]));
     await insertAudit(tx, {
-      actor: ctx.user!.sub,
+      actor: actorOf(ctx),
       action: 'rebalanceScanStats',
       target: 'scan_counters',
       details: { oldCounts, newCounts, drift: driftBetween(oldCounts, newCounts) },

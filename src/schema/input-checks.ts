@@ -12,6 +12,7 @@ import {
 } from 'graphql';
 import type { Context } from '../context.js';
 import { BadUserInputError } from '../errors.js';
+import { characters } from '../resolvers/characters.js';
 
 /**
  * Every String and ID argument, nested input fields and list items included,
@@ -30,7 +31,7 @@ export function checkString(value: string, argument: string, maxLength: number):
   if (value.includes('\u0000')) throw new BadUserInputError(`${argument} must not contain NUL characters`, { argument });
   if (LONE_SURROGATE.test(value)) throw new BadUserInputError(`${argument} must be well-formed Unicode (it has a lone surrogate)`, { argument });
   // A UTF-16 length within the limit has at most as many code points: count them only when it is not.
-  if (value.length > maxLength && [...value].length > maxLength) {
+  if (value.length > maxLength && characters(value) > maxLength) {
     throw new BadUserInputError(`${argument} may be at most ${maxLength} characters long`, { argument });
   }
 }

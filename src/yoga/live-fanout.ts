@@ -8,12 +8,12 @@ import {
   type ExecutionResult,
   type GraphQLSchema,
 } from 'graphql';
-import type { Context } from '../context.js';
 import { nextMessagePrefix, type FrameWriter } from '../live/frame-writer.js';
 import { LiveStream, tooManyLiveGroups } from '../live/live-queries.js';
-import type { Logger } from '../logger.js';
 import { DomainError } from '../errors.js';
 import { liveGroups, liveSubscriptions, wsRefusals } from '../metrics.js';
+import { sharedResultKey } from './group-key.js';
+import { countErrors, logSubscriptionStarted } from './observability.js';
 
 /** Where a graphql-ws subscription's `next` messages go. */
 export interface LiveSocket {
@@ -58,8 +58,11 @@ class Group {
   }
 
   private deliver(result: ExecutionResult): void {
+    const masked = this.mask(result);
+    // Once per execution, however many sockets it is written to.
+    countErrors(masked.errors);
     // The payload and the `}` that closes the message each sink's prefix opened.
-    const body = Buffer.from(`${JSON.stringify(this.mask(result))}}`);
+    const body = Buffer.from(`${JSON.stringify(masked)}}`);
     if (this.body?.equals(body)) return;
     this.body = body;
     for (const sink of this.sinks) sink.writer.write(sink.prefix, body);
@@ -73,9 +76,7 @@ function groupKey(stream: LiveStream<unknown>, args: ExecutionArgs): string {
   // yoga's parser cache hands out one document object per query text, so its identity is the query.
   let documentId = documentIds.get(args.document);
   if (documentId === undefined) documentIds.set(args.document, (documentId = nextDocumentId++));
-  // Roles are in the key: a field's scopes may show a different result to a different role.
-  const roles = (args.contextValue as Context).user?.roles.join(',') ?? '';
-  return [stream.spec.key, documentId, args.operationName ?? '', JSON.stringify(args.variableValues ?? {}), roles].join('\u0000');
+  return `${stream.spec.key}\u0000${documentId}\u0000${sharedResultKey(args)}`;
 }
 
 /**
@@ -100,7 +101,6 @@ export class LiveFanout {
 
   constructor(
     private readonly mask: MaskResult,
-    private readonly log: Logger,
     /** LIVE_MAX_GROUPS: every group is one recompute per change, so distinct argument sets are bounded. */
     private readonly maxGroups = Infinity,
   ) {}
@@ -109,9 +109,21 @@ export class LiveFanout {
    * Runs the subscription's root field (scope-auth's check on subscribe and
    * argument validation included) and joins its group. Returns either the
    * iterator graphql-ws should hold for it, or the refusal (errors, masked).
-   * Throws a DomainError when a new group would pass LIVE_MAX_GROUPS.
+   * Throws a DomainError when a new group would pass LIVE_MAX_GROUPS. Either
+   * refusal is counted in opsgraph_graphql_errors_total, as over HTTP.
    */
   async subscribe(args: ExecutionArgs, socket: LiveSocket): Promise<AsyncIterableIterator<never> | ExecutionResult> {
+    try {
+      const outcome = await this.open(args, socket);
+      if (!(Symbol.asyncIterator in outcome)) countErrors(outcome.errors);
+      return outcome;
+    } catch (error) {
+      if (error instanceof DomainError) countErrors([error]);
+      throw error;
+    }
+  }
+
+  private async open(args: ExecutionArgs, socket: LiveSocket): Promise<AsyncIterableIterator<never> | ExecutionResult> {
     const source = await createSourceEventStream(args);
     if (!(source instanceof LiveStream)) {
       if (Symbol.asyncIterator in source) throw new Error('a field marked liveBadge must resolve to a LiveStream');
@@ -120,9 +132,7 @@ export class LiveFanout {
       if (cap) throw cap.originalError;
       return this.mask(source);
     }
-    if (this.log.isLevelEnabled('info')) {
-      this.log.info({ operation: args.operationName ?? 'anonymous', type: 'subscription', badge: source.spec.key }, 'graphql subscription started');
-    }
+    logSubscriptionStarted(args, { badge: source.spec.key });
     return this.join(source, args, socket);
   }
 

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import type { ExecutionArgs, GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Context } from '../context.js';
-import type { Logger } from '../logger.js';
 import { errorsByCode, requestDuration } from '../metrics.js';
 
 const requestIds = new WeakMap<Request, string>();
@@ -28,10 +27,23 @@ function operationOf(args: ExecutionArgs): { name: string; type: string } {
   return { name: (operation?.name?.value ?? 'anonymous').slice(0, 200), type: operation?.operation ?? 'unknown' };
 }
 
-function countErrors(errors: readonly GraphQLError[] | undefined): string[] {
+/** Counts each error in opsgraph_graphql_errors_total by its code; returns the codes. */
+export function countErrors(errors: readonly GraphQLError[] | undefined): string[] {
   const codes = (errors ?? []).map((error) => String(error.extensions?.code ?? 'INTERNAL_SERVER_ERROR'));
   for (const code of codes) errorsByCode.inc({ code });
   return codes;
+}
+
+/**
+ * The one "graphql subscription started" line of a subscription, whichever
+ * path serves it: yoga's (this plugin) or the live badges' fan-out, which adds
+ * the badge.
+ */
+export function logSubscriptionStarted(args: ExecutionArgs, fields: Record<string, unknown> = {}): void {
+  const log = (args.contextValue as Context).log;
+  if (!log.isLevelEnabled('info')) return;
+  const op = operationOf(args);
+  log.info({ operation: op.name, type: op.type, ...fields }, 'graphql subscription started');
 }
 
 /** Longer operation names are labelled `other`; logs keep this much of them. */
@@ -54,7 +66,7 @@ export function operationLabels(max: number): (name: string) => string {
 }
 
 /** One log line and one histogram sample per operation, errors counted by code; X-Request-Id on every response. */
-export function observabilityPlugin(log: Logger, maxOperations = 100): Plugin<Context> {
+export function observabilityPlugin(maxOperations = 100): Plugin<Context> {
   const label = operationLabels(maxOperations);
   return {
     onRequest: ({ request }) => void requestIdOf(request),
@@ -77,11 +89,6 @@ export function observabilityPlugin(log: Logger, maxOperations = 100): Plugin<Co
         },
       };
     },
-    onSubscribe: ({ args }) => {
-      // ctx.log makes a child logger: not worth it per subscription unless the line is written.
-      if (!log.isLevelEnabled('info')) return;
-      const op = operationOf(args);
-      (args.contextValue as Context).log.info({ operation: op.name, type: op.type }, 'graphql subscription started');
-    },
+    onSubscribe: ({ args }) => logSubscriptionStarted(args),
   };
 }

@@ -1,6 +1,7 @@
 import { createSourceEventStream, execute, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Context } from '../context.js';
+import { sharedResultKey } from './group-key.js';
 
 type Results = Map<string, Promise<ExecutionResult>>;
 
@@ -15,9 +16,7 @@ function executeShared(args: ExecutionArgs, payload: unknown): Promise<Execution
   if (!byDocument) cache.set(payload, (byDocument = new WeakMap()));
   let results = byDocument.get(args.document);
   if (!results) byDocument.set(args.document, (results = new Map()));
-  // Roles are in the key: a field's scopes may show a different result to a different role.
-  const roles = (args.contextValue as Context).user?.roles.join(',') ?? '';
-  const key = `${args.operationName ?? ''}\u0000${JSON.stringify(args.variableValues ?? {})}\u0000${roles}`;
+  const key = sharedResultKey(args);
   let result = results.get(key);
   if (!result) {
     result = Promise.resolve(execute({ ...args, rootValue: payload }) as ExecutionResult | Promise<ExecutionResult>);

@@ -1,5 +1,5 @@
 import type { Logger } from '../../logger.js';
-import type { Channel } from './index.js';
+import type { Channel } from './channel.js';
 
 /** Writes the notification to the server log; it cannot fail. */
 export function logChannel(log: Logger): Channel {

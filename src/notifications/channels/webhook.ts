@@ -3,7 +3,7 @@ import https from 'node:https';
 import { formatDuration } from '../../duration.js';
 import { checkDestination, DestinationRefused, guardedLookup, systemResolve, type DestinationPolicy, type Resolve } from './destination.js';
 import { setLongTimeout } from '../../timers.js';
-import type { Channel } from './index.js';
+import type { Channel } from './channel.js';
 
 export interface WebhookOptions {
   timeoutMs: number;
