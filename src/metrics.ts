@@ -32,6 +32,12 @@ export const listenReconnects = new Counter({
   registers: [registry],
 });
 
+export const unhandledRejections = new Counter({
+  name: 'opsgraph_unhandled_rejections_total',
+  help: 'Promise rejections nothing handled (each one a defect, logged at error level); the server keeps running',
+  registers: [registry],
+});
+
 export const listenFailures = new Counter({
   name: 'opsgraph_listen_failures_total',
   help: 'LISTEN statements that failed (the database was unreachable) and are retried with backoff',
