@@ -43,27 +43,4 @@ describe('graceful shutdown', () => {
       }
     });
   }
-
-  // A process manager (systemd, a container runtime) that runs `npm start` signals npm, not node: npm passes
-  // the signal to its script's process, so that must be node itself (`exec`), not a shell that ignores it.
-  it('npm start: SIGTERM to npm stops the server and npm exits 0', async () => {
-    const db = await createTestDatabase();
-    const port = await freePort();
-    const npm = spawn('npm', ['start', '--silent'], {
-      env: { ...process.env, DATABASE_URL: db.url, JWT_SECRET: TEST_SECRET, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    const exited = new Promise<number | null>((resolve) => npm.once('exit', (code) => resolve(code)));
-    try {
-      await waitReady(`http://127.0.0.1:${port}/readyz`);
-      npm.kill('SIGTERM');
-      expect(await exited).toBe(0);
-      // Nothing answers on the port any more: the server went with npm.
-      await new Promise((r) => setTimeout(r, 500));
-      expect(await fetch(`http://127.0.0.1:${port}/healthz`).then(() => 'answered', () => 'gone')).toBe('gone');
-    } finally {
-      npm.kill('SIGKILL');
-      await db.drop();
-    }
-  });
 });
