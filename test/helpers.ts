@@ -55,6 +55,26 @@ export interface TestApp {
  * Starts the real server on a fresh database for the current test file and
  * stops it afterwards. Extra environment overrides the test defaults.
  */
+/** The environment every test server runs with: on `databaseUrl`, quiet, background work off; `env` overrides. */
+export function testServerEnv(databaseUrl: string, env: Record<string, string> = {}): Record<string, string> {
+  return {
+    DATABASE_URL: databaseUrl,
+    JWT_SECRET: TEST_SECRET,
+    HOST: '127.0.0.1',
+    PORT: '0',
+    LOG_LEVEL: 'silent',
+    NOTIFICATION_WORKER: 'off',
+    EXECUTION_REAPER: 'off',
+    // Every query compiled from its first run, so the whole suite runs on graphql-jit
+    // (test/compiled-queries.test.ts checks the default, graphql-js first).
+    GRAPHQL_JIT_AFTER: '0',
+    // Webhook tests deliver to a receiver on loopback, which webhooks may reach only when allowed
+    // (test/security/webhooks.test.ts sets it empty).
+    WEBHOOK_ALLOW_HOSTS: '127.0.0.1',
+    ...env,
+  };
+}
+
 export function useTestApp(env: Record<string, string> = {}, hooks: AppHooks = {}): TestApp {
   const handle = {} as TestApp;
   let dropDb: (() => Promise<void>) | null = null;
@@ -62,22 +82,7 @@ export function useTestApp(env: Record<string, string> = {}, hooks: AppHooks = {
     const db = await createTestDatabase();
     dropDb = db.drop;
     const app = await buildApp(
-      {
-        DATABASE_URL: db.url,
-        JWT_SECRET: TEST_SECRET,
-        HOST: '127.0.0.1',
-        PORT: '0',
-        LOG_LEVEL: 'silent',
-        NOTIFICATION_WORKER: 'off',
-        EXECUTION_REAPER: 'off',
-        // Every query compiled from its first run, so the whole suite runs on graphql-jit
-        // (test/compiled-queries.test.ts checks the default, graphql-js first).
-        GRAPHQL_JIT_AFTER: '0',
-        // Webhook tests deliver to a receiver on loopback, which webhooks may reach only when allowed
-        // (test/security/webhooks.test.ts sets it empty).
-        WEBHOOK_ALLOW_HOSTS: '127.0.0.1',
-        ...env,
-      },
+      testServerEnv(db.url, env),
       hooks,
     );
     const { port, metricsPort } = await app.start();

@@ -6,22 +6,14 @@
 import type { Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type App } from '../src/app.js';
-import { settle, TEST_SECRET, token, until, useTestApp } from './helpers.js';
+import { settle, testServerEnv, token, until, useTestApp } from './helpers.js';
 import { wsClient } from './ws-client.js';
 
 const t = useTestApp(); // instance A: the operator's kills go through it
 let other: App; // instance B: the agents connect to it
 let otherWs = '';
 beforeAll(async () => {
-  other = await buildApp({
-    DATABASE_URL: t.databaseUrl,
-    JWT_SECRET: TEST_SECRET,
-    HOST: '127.0.0.1',
-    PORT: '0',
-    LOG_LEVEL: 'silent',
-    NOTIFICATION_WORKER: 'off',
-    EXECUTION_REAPER: 'off',
-  });
+  other = await buildApp(testServerEnv(t.databaseUrl));
   otherWs = `ws://127.0.0.1:${(await other.start()).port}/graphql`;
 });
 const clients: Client[] = [];
