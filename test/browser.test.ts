@@ -7,9 +7,9 @@ import { fileURLToPath } from 'node:url';
 import { SignJWT } from 'jose';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, type App } from '../src/app.js';
+import type { App } from '../src/app.js';
 import type { Role } from '../src/auth/roles.js';
-import { TEST_SECRET, token, useTestApp } from './helpers.js';
+import { startTestServer, TEST_SECRET, token, useTestApp } from './helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = fileURLToPath(new URL('./artifacts/', import.meta.url));
@@ -260,16 +260,8 @@ describe.skipIf(skip)('in Chromium', () => {
 
     let restarted: App | null = null;
     try {
-      restarted = await buildApp({
-        DATABASE_URL: server.databaseUrl,
-        JWT_SECRET: TEST_SECRET,
-        HOST: '127.0.0.1',
-        PORT: port,
-        LOG_LEVEL: 'silent',
-        NOTIFICATION_WORKER: 'off',
-        EXECUTION_REAPER: 'off',
-      });
-      await restarted.start();
+      // The same instance again, on its port: the page reconnects to the address it knows.
+      restarted = (await startTestServer(server.databaseUrl, { PORT: port })).app;
       await eventually(text(page, '#connection')).toBe('Live');
       await recordFailure();
       await eventually(text(page, '#failure-count')).toBe(String(before + 1));

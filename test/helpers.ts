@@ -38,7 +38,26 @@ export interface GqlResult<T = Record<string, any>> {
   errors?: { message: string; path?: string[]; extensions?: { code?: string; [key: string]: unknown } }[];
 }
 
-export interface TestApp {
+/** Who sends a request: a role (a fresh test token), a raw token, or nobody. */
+export type Sender = Role | { token: string } | null;
+
+async function requestHeaders(as: Sender): Promise<Record<string, string>> {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (as !== null) headers.authorization = `Bearer ${typeof as === 'string' ? await token(as) : as.token}`;
+  return headers;
+}
+
+async function jsonOf<T>(res: Response, where: string): Promise<GqlResult<T>> {
+  const text = await res.text();
+  try {
+    return JSON.parse(text) as GqlResult<T>;
+  } catch {
+    throw new Error(`${where} answered ${res.status} ${res.headers.get('content-type')}: ${text.slice(0, 200)}`);
+  }
+}
+
+/** A listening server on a test database, and the ways tests talk to it. */
+export interface TestServer {
   app: App;
   sql: Sql;
   databaseUrl: string;
@@ -47,14 +66,24 @@ export interface TestApp {
   wsUrl: string;
   /** The port of METRICS_PORT's own server; null when /metrics is on the API port. */
   metricsPort: number | null;
-  /** POSTs an operation through yoga.fetch as `as` (a role, a raw token, or nobody). */
-  gql<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, as?: Role | { token: string } | null): Promise<GqlResult<T>>;
+  /**
+   * POSTs an operation as `as` over real HTTP to the listening server, as every
+   * program does in production: the JSON fast path (src/yoga/json-post.ts)
+   * answers it, through the same socket handling, body limits and response
+   * finishing as a client gets.
+   */
+  gql<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, as?: Sender): Promise<GqlResult<T>>;
+  /**
+   * The same request handed to yoga.fetch, in process: never the fast path,
+   * nor the HTTP server in front of it. Only for what is yoga's alone and for
+   * comparing the two paths (test/json-post.test.ts); say why where it is used.
+   */
+  gqlViaYoga<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, as?: Sender): Promise<GqlResult<T>>;
 }
 
-/**
- * Starts the real server on a fresh database for the current test file and
- * stops it afterwards. Extra environment overrides the test defaults.
- */
+/** The handle useTestApp returns: a server on a fresh database of its own. */
+export type TestApp = TestServer;
+
 /** The environment every test server runs with: on `databaseUrl`, quiet, background work off; `env` overrides. */
 export function testServerEnv(databaseUrl: string, env: Record<string, string> = {}): Record<string, string> {
   return {
@@ -75,39 +104,72 @@ export function testServerEnv(databaseUrl: string, env: Record<string, string> =
   };
 }
 
+/**
+ * Builds and starts a server on `databaseUrl` (testServerEnv, `env` overrides).
+ * The caller stops it with `app.stop()`, which closes its port, its sockets
+ * (keep-alive ones of `gql` included) and its pool; a server that fails to
+ * start is stopped here.
+ */
+export async function startTestServer(databaseUrl: string, env: Record<string, string> = {}, hooks: AppHooks = {}): Promise<TestServer> {
+  const app = await buildApp(testServerEnv(databaseUrl, env), hooks);
+  let started: Awaited<ReturnType<App['start']>>;
+  try {
+    started = await app.start();
+  } catch (error) {
+    await app.stop();
+    throw error;
+  }
+  const url = `http://127.0.0.1:${started.port}/graphql`;
+  return {
+    app,
+    sql: app.sql,
+    databaseUrl,
+    url,
+    wsUrl: `ws://127.0.0.1:${started.port}/graphql`,
+    metricsPort: started.metricsPort,
+    async gql(query, variables, as = null) {
+      const res = await fetch(url, { method: 'POST', headers: await requestHeaders(as), body: JSON.stringify({ query, variables }) });
+      return jsonOf(res, `POST ${url}`);
+    },
+    async gqlViaYoga(query, variables, as = null) {
+      const res = await app.yoga.fetch('http://localhost/graphql', { method: 'POST', headers: await requestHeaders(as), body: JSON.stringify({ query, variables }) });
+      return jsonOf(res, 'yoga.fetch');
+    },
+  };
+}
+
+/**
+ * Starts the real server on a fresh database for the current test file and
+ * stops it afterwards. Extra environment overrides the test defaults.
+ */
 export function useTestApp(env: Record<string, string> = {}, hooks: AppHooks = {}): TestApp {
   const handle = {} as TestApp;
   let dropDb: (() => Promise<void>) | null = null;
   beforeAll(async () => {
     const db = await createTestDatabase();
     dropDb = db.drop;
-    const app = await buildApp(
-      testServerEnv(db.url, env),
-      hooks,
-    );
-    const { port, metricsPort } = await app.start();
-    Object.assign(handle, {
-      app,
-      sql: app.sql,
-      databaseUrl: db.url,
-      url: `http://127.0.0.1:${port}/graphql`,
-      wsUrl: `ws://127.0.0.1:${port}/graphql`,
-      metricsPort,
-      gql: async (query: string, variables?: Record<string, unknown>, as: Role | { token: string } | null = null) => {
-        const headers: Record<string, string> = { 'content-type': 'application/json' };
-        if (as !== null) headers.authorization = `Bearer ${typeof as === 'string' ? await token(as) : as.token}`;
-        const res = await app.yoga.fetch('http://localhost/graphql', {
-          method: 'POST',
-          headers,
-          body: JSON.stringify({ query, variables }),
-        });
-        return res.json();
-      },
-    });
+    Object.assign(handle, await startTestServer(db.url, env, hooks));
   });
   afterAll(async () => {
     await handle.app?.stop();
     await dropDb?.();
+  });
+  return handle;
+}
+
+/**
+ * A second server instance on `first`'s database, for the current test file:
+ * what another replica of a deployment sees (LISTEN/NOTIFY across instances).
+ * Call it after useTestApp: it starts after `first` and stops before it.
+ */
+export function useSecondInstance(first: TestServer, env: Record<string, string> = {}, hooks: AppHooks = {}): TestServer {
+  const handle = {} as TestServer;
+  beforeAll(async () => {
+    if (!first.databaseUrl) throw new Error('useSecondInstance needs a started first instance: call it after useTestApp');
+    Object.assign(handle, await startTestServer(first.databaseUrl, env, hooks));
+  });
+  afterAll(async () => {
+    await handle.app?.stop();
   });
   return handle;
 }

@@ -2,24 +2,16 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, type App } from '../src/app.js';
-import { createTestDatabase } from './helpers.js';
+import { createTestDatabase, startTestServer, type TestServer } from './helpers.js';
 
 // Asymmetric keys from an identity provider's JWKS endpoint, served here by a local node:http server.
 let jwks: Server;
-let app: App;
+let server: TestServer;
 let dropDb: () => Promise<void>;
 let key: CryptoKey;
 let otherKey: CryptoKey;
 
-async function me(tokenText: string) {
-  const res = await app.yoga.fetch('http://localhost/graphql', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${tokenText}` },
-    body: JSON.stringify({ query: '{ me { id roles } }' }),
-  });
-  return res.json();
-}
+const me = (tokenText: string): Promise<any> => server.gql('{ me { id roles } }', {}, { token: tokenText });
 
 const sign = (signingKey: CryptoKey, claims: { iss?: string; aud?: string } = {}) =>
   new SignJWT({ roles: ['operator'] })
@@ -42,19 +34,16 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
   const db = await createTestDatabase();
   dropDb = db.drop;
-  app = await buildApp({
-    DATABASE_URL: db.url,
+  server = await startTestServer(db.url, {
+    JWT_SECRET: '', // keys from the JWKS only
     JWT_JWKS_URL: `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/.well-known/jwks.json`,
     JWT_ISSUER: 'https://idp.example',
     JWT_AUDIENCE: 'opsgraph',
-    LOG_LEVEL: 'silent',
-    NOTIFICATION_WORKER: 'off',
-    EXECUTION_REAPER: 'off',
   });
 });
 
 afterAll(async () => {
-  await app?.stop();
+  await server?.app.stop();
   await dropDb?.();
   jwks?.close();
 });

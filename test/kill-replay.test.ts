@@ -4,28 +4,21 @@
 // subscribed, but does get a kill whose transaction began before and committed
 // after it subscribed.
 import type { Client } from 'graphql-ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, type App } from '../src/app.js';
-import { settle, testServerEnv, token, until, useTestApp } from './helpers.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { settle, token, until, useSecondInstance, useTestApp } from './helpers.js';
 import { wsClient } from './ws-client.js';
 
 const t = useTestApp(); // instance A: the operator's kills go through it
-let other: App; // instance B: the agents connect to it
-let otherWs = '';
-beforeAll(async () => {
-  other = await buildApp(testServerEnv(t.databaseUrl));
-  otherWs = `ws://127.0.0.1:${(await other.start()).port}/graphql`;
-});
+const other = useSecondInstance(t); // instance B: the agents connect to it
 const clients: Client[] = [];
 afterAll(async () => {
   for (const client of clients) await client.dispose();
-  await other?.stop();
 });
 
 const SUBSCRIBE = 'subscription($ids: [ID!], $after: ID) { killSignals(execIds: $ids, after: $after) { id execId jobId } }';
 
 async function agent(ids: string[] | null, after: string | null = null) {
-  const client = wsClient(otherWs, await token('OPERATOR', 'agent'));
+  const client = wsClient(other.wsUrl, await token('OPERATOR', 'agent'));
   clients.push(client);
   const values: { id: string; execId: string; jobId: string }[] = [];
   const errors: any[] = [];
