@@ -7,9 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { SignJWT } from 'jose';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../src/app.js';
 import type { Role } from '../src/auth/roles.js';
-import { startTestServer, TEST_SECRET, token, useTestApp } from './helpers.js';
+import { startTestServer, TEST_SECRET, token, useTestApp, type TestServer } from './helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = fileURLToPath(new URL('./artifacts/', import.meta.url));
@@ -258,10 +257,10 @@ describe.skipIf(skip)('in Chromium', () => {
     await eventually(text(page, '#connection')).toBe('Disconnected, reconnecting…');
     await page.screenshot({ path: path.join(ARTIFACTS, 'badge-page-reconnecting.png'), fullPage: true });
 
-    let restarted: App | null = null;
+    let restarted: TestServer | null = null;
     try {
       // The same instance again, on its port: the page reconnects to the address it knows.
-      restarted = (await startTestServer(server.databaseUrl, { PORT: port })).app;
+      restarted = await startTestServer(server.databaseUrl, { PORT: port });
       await eventually(text(page, '#connection')).toBe('Live');
       await recordFailure();
       await eventually(text(page, '#failure-count')).toBe(String(before + 1));

@@ -45,10 +45,10 @@ describe('test/helpers.ts', () => {
   it('a started server, once stopped, leaves no port open and no socket behind', async () => {
     const resources = socketsAndServers();
     const server = await startTestServer(t.databaseUrl);
-    // Keep-alive sockets on both sides: the client's (fetch's pool) and the server's.
+    // Keep-alive sockets on both sides: the helper's client and the server.
     for (let i = 0; i < 3; i++) expect((await server.gql('{ me { id } }', {}, 'VIEWER')).errors).toBeUndefined();
     expect(socketsAndServers()).toBeGreaterThan(resources);
-    await server.app.stop();
+    await server.stop();
     await expect(fetch(server.url, { method: 'POST', body: '{}' })).rejects.toThrow();
     await until(() => socketsAndServers() === resources);
   });

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Agent, request } from 'node:http';
 import postgres from 'postgres';
 import { afterAll, beforeAll, inject } from 'vitest';
 import { buildApp, type App, type AppHooks } from '../src/app.js';
@@ -47,13 +48,30 @@ async function requestHeaders(as: Sender): Promise<Record<string, string>> {
   return headers;
 }
 
-async function jsonOf<T>(res: Response, where: string): Promise<GqlResult<T>> {
-  const text = await res.text();
+function parsed<T>(status: number, type: string | null, text: string, where: string): GqlResult<T> {
   try {
     return JSON.parse(text) as GqlResult<T>;
   } catch {
-    throw new Error(`${where} answered ${res.status} ${res.headers.get('content-type')}: ${text.slice(0, 200)}`);
+    throw new Error(`${where} answered ${status} ${type}: ${text.slice(0, 200)}`);
   }
+}
+
+/**
+ * One POST over `agent`'s keep-alive sockets. node:http rather than fetch: a
+ * test's client shares the CPU with its server, and fetch cost about 2.5 times
+ * as much per request (scans-concurrency sends thousands).
+ */
+function post(url: string, agent: Agent, headers: Record<string, string>, body: string): Promise<{ status: number; type: string | null; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', agent, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode!, type: res.headers['content-type'] ?? null, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 /** A listening server on a test database, and the ways tests talk to it. */
@@ -67,10 +85,10 @@ export interface TestServer {
   /** The port of METRICS_PORT's own server; null when /metrics is on the API port. */
   metricsPort: number | null;
   /**
-   * POSTs an operation as `as` over real HTTP to the listening server, as every
-   * program does in production: the JSON fast path (src/yoga/json-post.ts)
-   * answers it, through the same socket handling, body limits and response
-   * finishing as a client gets.
+   * POSTs an operation as `as` over real HTTP (keep-alive) to the listening
+   * server, as every program does in production: the JSON fast path
+   * (src/yoga/json-post.ts) answers it, behind the same routes and body
+   * limits a client meets.
    */
   gql<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, as?: Sender): Promise<GqlResult<T>>;
   /**
@@ -79,6 +97,8 @@ export interface TestServer {
    * comparing the two paths (test/json-post.test.ts); say why where it is used.
    */
   gqlViaYoga<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, as?: Sender): Promise<GqlResult<T>>;
+  /** Stops the server (app.stop) and closes the client's sockets to it. */
+  stop(): Promise<void>;
 }
 
 /** The handle useTestApp returns: a server on a fresh database of its own. */
@@ -106,9 +126,8 @@ export function testServerEnv(databaseUrl: string, env: Record<string, string> =
 
 /**
  * Builds and starts a server on `databaseUrl` (testServerEnv, `env` overrides).
- * The caller stops it with `app.stop()`, which closes its port, its sockets
- * (keep-alive ones of `gql` included) and its pool; a server that fails to
- * start is stopped here.
+ * The caller stops it with `stop()`: its port, the sockets on both sides and
+ * its pool closed. A server that fails to start is stopped here.
  */
 export async function startTestServer(databaseUrl: string, env: Record<string, string> = {}, hooks: AppHooks = {}): Promise<TestServer> {
   const app = await buildApp(testServerEnv(databaseUrl, env), hooks);
@@ -120,6 +139,7 @@ export async function startTestServer(databaseUrl: string, env: Record<string, s
     throw error;
   }
   const url = `http://127.0.0.1:${started.port}/graphql`;
+  const agent = new Agent({ keepAlive: true });
   return {
     app,
     sql: app.sql,
@@ -128,12 +148,16 @@ export async function startTestServer(databaseUrl: string, env: Record<string, s
     wsUrl: `ws://127.0.0.1:${started.port}/graphql`,
     metricsPort: started.metricsPort,
     async gql(query, variables, as = null) {
-      const res = await fetch(url, { method: 'POST', headers: await requestHeaders(as), body: JSON.stringify({ query, variables }) });
-      return jsonOf(res, `POST ${url}`);
+      const res = await post(url, agent, await requestHeaders(as), JSON.stringify({ query, variables }));
+      return parsed(res.status, res.type, res.text, `POST ${url}`);
     },
     async gqlViaYoga(query, variables, as = null) {
       const res = await app.yoga.fetch('http://localhost/graphql', { method: 'POST', headers: await requestHeaders(as), body: JSON.stringify({ query, variables }) });
-      return jsonOf(res, 'yoga.fetch');
+      return parsed(res.status, res.headers.get('content-type'), await res.text(), 'yoga.fetch');
+    },
+    async stop() {
+      await app.stop();
+      agent.destroy();
     },
   };
 }
@@ -151,7 +175,7 @@ export function useTestApp(env: Record<string, string> = {}, hooks: AppHooks = {
     Object.assign(handle, await startTestServer(db.url, env, hooks));
   });
   afterAll(async () => {
-    await handle.app?.stop();
+    await handle.stop?.();
     await dropDb?.();
   });
   return handle;
@@ -169,7 +193,7 @@ export function useSecondInstance(first: TestServer, env: Record<string, string>
     Object.assign(handle, await startTestServer(first.databaseUrl, env, hooks));
   });
   afterAll(async () => {
-    await handle.app?.stop();
+    await handle.stop?.();
   });
   return handle;
 }

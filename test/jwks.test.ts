@@ -43,7 +43,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await server?.app.stop();
+  await server?.stop();
   await dropDb?.();
   jwks?.close();
 });

@@ -110,6 +110,7 @@ describe('query limits', () => {
     expect(codes(seven)).toEqual(['QUERY_COST_LIMIT']);
 
     // The schema has no page inside a page today; the same plugins on a schema that has one refuse it.
+    // A yoga of its own, asked in process (nested.fetch): it is the plugins under test, not the server.
     const nested = createYoga({
       schema: createSchema({
         typeDefs: 'type Query { executions(first: Int): [Execution!]! } type Execution { id: ID! results(first: Int): [Result!]! } type Result { id: ID! ok: Boolean! }',
