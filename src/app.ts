@@ -67,7 +67,14 @@ export async function buildApp(env: Record<string, string | undefined> = process
   }
   const instance = randomUUID().slice(0, 8);
   const applicationName = `opsgraph:${instance}`;
-  const sql = createSql(databaseUrl, config.databasePoolMax, hooks.onQuery, applicationName, config.databaseMaxPipeline);
+  const sql = createSql(
+    databaseUrl,
+    config.databasePoolMax,
+    hooks.onQuery,
+    applicationName,
+    config.databaseMaxPipeline,
+    config.databaseTransactionPoolMax,
+  );
   registerPoolMetrics(sql, applicationName);
   const applied = await migrate(sql);
   if (applied.length > 0) log.info({ applied }, 'applied migrations');
@@ -241,7 +248,7 @@ export async function buildApp(env: Record<string, string | undefined> = process
         deadline.clear();
         await yoga.dispose();
         await events.close();
-        await sql.end({ timeout: 5 });
+        await sql.end({ timeout: 5 }); // both pools (src/db/client.ts)
         if (embedded) await embedded.stop();
       })();
       return stopping;
