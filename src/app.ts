@@ -78,6 +78,10 @@ export async function buildApp(env: Record<string, string | undefined> = process
   registerPoolMetrics(sql, applicationName);
   const applied = await migrate(sql);
   if (applied.length > 0) log.info({ applied }, 'applied migrations');
+  // migrate ran on the transaction pool. postgres.js learns PostgreSQL's array types when a pool's
+  // first connection opens, but builds a query's parameters when the query is made: a `sql.array`
+  // on a pool that has never connected is sent as text ("malformed array literal").
+  await sql`select 1`;
 
   const devMode = config.jwt.secret === null && config.jwt.jwksUrl === null;
   const secret = devMode ? await loadOrCreateDevSecret(config.dataDir) : config.jwt.secret;
