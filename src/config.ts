@@ -174,7 +174,7 @@ export function loadConfig(env: Env = process.env): Config {
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
     databasePoolMax: integer(env, 'DATABASE_POOL_MAX', 10, 1, 1000),
     databaseMaxPipeline: integer(env, 'DATABASE_MAX_PIPELINE', 1, 1, 1000),
-    databaseTransactionPoolMax: integer(env, 'DATABASE_TRANSACTION_POOL_MAX', 3, 1, 1000),
+    databaseTransactionPoolMax: integer(env, 'DATABASE_TRANSACTION_POOL_MAX', 5, 1, 1000),
     dataDir: text(env, 'DATA_DIR', './.data'),
     embeddedRootDir: text(env, 'EMBEDDED_ROOT_DIR', '/var/lib/opsgraph'),
     logLevel,

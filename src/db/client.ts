@@ -42,7 +42,7 @@ function pool(url: string, max: number, maxPipeline: number, name: string, onQue
  *   slow one while other connections freed up: the tail of bench/README.md
  *   "Issue 20".
  * - `sql.begin` runs on a small pool of its own, `transactionMax` connections
- *   (DATABASE_TRANSACTION_POOL_MAX, default 3) at postgres.js's default
+ *   (DATABASE_TRANSACTION_POOL_MAX, default 5) at postgres.js's default
  *   pipeline: postgres.js reserves a transaction's connection only while that
  *   connection is below max_pipeline, so at 1 a BEGIN that lands behind another
  *   query fails with UNSAFE_TRANSACTION. Only BEGINs reach that pool, and a
@@ -61,7 +61,7 @@ export function createSql(
   onQuery?: (query: string) => void,
   name = 'opsgraph',
   maxPipeline = 1,
-  transactionMax = 3,
+  transactionMax = 5,
 ): Sql {
   const sql = pool(url, max, maxPipeline, name, onQuery);
   const transactions = pool(url, transactionMax, 100, name, onQuery);
