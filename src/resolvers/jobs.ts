@@ -42,9 +42,9 @@ export async function upsertJob(
   });
 }
 
-/** The catalog, each job with its live counts: one statement, and Job.live then resolves without a promise per job. */
 /**
- * The catalog with each job's live counts. `columns: 'counts'` when the caller reads nothing of
+ * The catalog with each job's live counts, in one statement, so Job.live resolves without a
+ * promise per job. `columns: 'counts'` when the caller reads nothing of
  * a job but its id and counts (Query.jobs looks at its selection): PostgreSQL then skips the other
  * columns, formatting 2 000 timestamps among them, and answers about three times faster
  * (bench/README.md "Issue 20"). Those rows carry only id, running and pending.
