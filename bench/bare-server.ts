@@ -9,13 +9,13 @@ import { resolveCaller } from '../src/auth/context.js';
 import { hasRole } from '../src/auth/roles.js';
 import { createVerifier } from '../src/auth/tokens.js';
 import { createSql } from '../src/db/client.js';
-import { inFlightTotals, listJobsWithLiveCounts } from '../src/db/jobs.js';
+import { inFlightTotals, listJobIdsWithLiveCounts } from '../src/db/jobs.js';
 import { countNotifications } from '../src/db/notifications.js';
 import { countFailuresSince } from '../src/db/orchestrator-events.js';
 import { readScanStats } from '../src/db/scans.js';
 import { parseSince } from '../src/failure-window.js';
 
-const sql = createSql(process.env.DATABASE_URL!, Number(process.env.DATABASE_POOL_MAX ?? 10), undefined, 'bare', Number(process.env.DATABASE_MAX_PIPELINE ?? 100));
+const sql = createSql(process.env.DATABASE_URL!, Number(process.env.DATABASE_POOL_MAX ?? 10), undefined, 'bare', Number(process.env.DATABASE_MAX_PIPELINE ?? 1));
 const verify = createVerifier({ secret: process.env.JWT_SECRET!, jwksUrl: null, issuer: null, audience: null });
 
 async function failureCount(since: string) {
@@ -24,7 +24,8 @@ async function failureCount(since: string) {
 }
 
 async function jobs() {
-  return (await listJobsWithLiveCounts(sql)).map((job) => ({ id: job.id, live: { running: job.running, pending: job.pending } }));
+  // The statement opsgraph's Query.jobs sends for `{ jobs { id live { running pending } } }`.
+  return (await listJobIdsWithLiveCounts(sql)).map((job) => ({ id: job.id, live: { running: job.running, pending: job.pending } }));
 }
 
 async function dashboard() {

@@ -23,12 +23,12 @@ const failureSql = (seconds: number) => `select as_of as "asOf",
   orchestrator_failure_count(as_of - make_interval(secs => ${seconds}), as_of, null::text[])::int as count
   from (select date_trunc('milliseconds', now()) as as_of) clock;`;
 
-const IN_FLIGHT_SQL = `select count(*) filter (where status = 'RUNNING')::int as running,
-  count(*) filter (where status = 'PENDING')::int as pending
-  from executions where status in ('PENDING', 'RUNNING');`;
+const IN_FLIGHT_SQL = `select coalesce(sum(n) filter (where status = 'RUNNING'), 0)::int as running,
+  coalesce(sum(n) filter (where status = 'PENDING'), 0)::int as pending
+  from execution_live_counts;`;
 
 const notificationCountSql = (status: string) =>
-  `select count(*)::int as n from notifications where status = '${status}' and channel in ('WEBHOOK', 'LOG');`;
+  `select coalesce(sum(n), 0)::int as n from notification_status_counts where status = '${status}';`;
 
 const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
 
@@ -63,13 +63,11 @@ export const SCENARIOS: Scenario[] = [
     opsgraph: '{ jobs { id live { running pending } } }',
     postgraphile: '{ allJobLives { nodes { jobId running pending } } }',
     bare: '/jobs',
-    // What Query.jobs sends: the catalog joined to the in-flight aggregate (src/db/jobs.ts).
-    pgbench: () => `select j.id, j.version, j.description, j.inventory, j.created_at as "createdAt", j.updated_at as "updatedAt",
-  coalesce(e.running, 0) as running, coalesce(e.pending, 0) as pending
-  from jobs j left join (
-    select job_id, count(*) filter (where status = 'RUNNING')::int as running, count(*) filter (where status = 'PENDING')::int as pending
-    from executions where status in ('PENDING', 'RUNNING') group by job_id
-  ) e on e.job_id = j.id
+    // What Query.jobs sends for this selection (ids and counts only): listJobIdsWithLiveCounts of src/db/jobs.ts.
+    pgbench: () => `select j.id, coalesce(r.n, 0)::int as running, coalesce(p.n, 0)::int as pending
+  from jobs j
+  left join execution_live_counts r on r.job_id = j.id and r.status = 'RUNNING'
+  left join execution_live_counts p on p.job_id = j.id and p.status = 'PENDING'
   order by j.id collate "C";`,
     figures: (data) => [
       data.jobs.length,

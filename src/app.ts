@@ -67,10 +67,21 @@ export async function buildApp(env: Record<string, string | undefined> = process
   }
   const instance = randomUUID().slice(0, 8);
   const applicationName = `opsgraph:${instance}`;
-  const sql = createSql(databaseUrl, config.databasePoolMax, hooks.onQuery, applicationName, config.databaseMaxPipeline);
+  const sql = createSql(
+    databaseUrl,
+    config.databasePoolMax,
+    hooks.onQuery,
+    applicationName,
+    config.databaseMaxPipeline,
+    config.databaseTransactionPoolMax,
+  );
   registerPoolMetrics(sql, applicationName);
   const applied = await migrate(sql);
   if (applied.length > 0) log.info({ applied }, 'applied migrations');
+  // migrate ran on the transaction pool. postgres.js learns PostgreSQL's array types when a pool's
+  // first connection opens, but builds a query's parameters when the query is made: a `sql.array`
+  // on a pool that has never connected is sent as text ("malformed array literal").
+  await sql`select 1`;
 
   const devMode = config.jwt.secret === null && config.jwt.jwksUrl === null;
   const secret = devMode ? await loadOrCreateDevSecret(config.dataDir) : config.jwt.secret;
@@ -241,7 +252,7 @@ export async function buildApp(env: Record<string, string | undefined> = process
         deadline.clear();
         await yoga.dispose();
         await events.close();
-        await sql.end({ timeout: 5 });
+        await sql.end({ timeout: 5 }); // both pools (src/db/client.ts)
         if (embedded) await embedded.stop();
       })();
       return stopping;

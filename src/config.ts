@@ -7,8 +7,10 @@ export interface Config {
   port: number;
   databaseUrl: string | null;
   databasePoolMax: number;
-  /** postgres.js max_pipeline: queries sent down one busy connection while none is idle. */
+  /** postgres.js max_pipeline of the query pool: queries sent down one busy connection while none is idle. */
   databaseMaxPipeline: number;
+  /** Connections of the pool that `sql.begin` uses (src/db/client.ts). */
+  databaseTransactionPoolMax: number;
   dataDir: string;
   /** As root, where the embedded PostgreSQL's binaries and data live (src/db/embedded-root.ts). */
   embeddedRootDir: string;
@@ -171,7 +173,8 @@ export function loadConfig(env: Env = process.env): Config {
     port: integer(env, 'PORT', 4000, 0, 65535),
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
     databasePoolMax: integer(env, 'DATABASE_POOL_MAX', 10, 1, 1000),
-    databaseMaxPipeline: integer(env, 'DATABASE_MAX_PIPELINE', 100, 1, 1000),
+    databaseMaxPipeline: integer(env, 'DATABASE_MAX_PIPELINE', 1, 1, 1000),
+    databaseTransactionPoolMax: integer(env, 'DATABASE_TRANSACTION_POOL_MAX', 5, 1, 1000),
     dataDir: text(env, 'DATA_DIR', './.data'),
     embeddedRootDir: text(env, 'EMBEDDED_ROOT_DIR', '/var/lib/opsgraph'),
     logLevel,

@@ -90,6 +90,8 @@ export function createOpsRoutes(sql: Sql, config: Pick<Config, 'maxBodyBytes' | 
     if (path === '/readyz') {
       try {
         await withTimeout(sql`select 1`, 2000);
+        // The transaction pool too (src/db/client.ts): each pool reconnects on its own after an outage.
+        await withTimeout(sql.begin((tx) => tx`select 1`), 2000);
         migrated ||= await withTimeout(migrationsApplied(sql), 2000);
         if (!migrated) return send(res, 503, 'not ready\n'), true;
         send(res, 200, 'ready\n');

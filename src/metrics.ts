@@ -98,14 +98,15 @@ export const wsLimits = new Gauge({
 });
 
 /**
- * This instance's pool as PostgreSQL sees it: connections by state. Read at
- * scrape time from pg_stat_activity, by the pool's own application_name.
+ * This instance's two pools (queries and transactions, src/db/client.ts) as
+ * PostgreSQL sees them: connections by state. Read at scrape time from
+ * pg_stat_activity, by the application_name both pools' connections share.
  */
 export function registerPoolMetrics(sql: Sql, applicationName: string): void {
   registry.removeSingleMetric('opsgraph_db_connections');
   new Gauge({
     name: 'opsgraph_db_connections',
-    help: 'Connections of this instance\'s pool, by state (active, idle, idle in transaction)',
+    help: 'Connections of this instance\'s two pools (queries, transactions), by state (active, idle, idle in transaction)',
     labelNames: ['state'] as const,
     registers: [registry],
     async collect() {

@@ -1,12 +1,20 @@
+import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSql } from '../src/db/client.js';
+import { createSql, type Sql } from '../src/db/client.js';
+import { transaction } from '../src/db/transaction.js';
 import { createTestDatabase } from './helpers.js';
 
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
+let admin: postgres.Sql;
 beforeAll(async () => {
   db = await createTestDatabase();
+  admin = postgres(db.url, { max: 1, onnotice: () => {} });
+  await admin`create table storm (id serial primary key, n int not null)`;
 });
-afterAll(() => db.drop());
+afterAll(async () => {
+  await admin.end();
+  await db.drop();
+});
 
 /**
  * Two connections, both busy: one for 50 ms, one for a second. Six instant queries arrive: how
@@ -14,8 +22,8 @@ afterAll(() => db.drop());
  * robin, while max_pipeline allows; beyond it they wait in one shared queue for the first
  * connection that frees up.
  */
-async function stuckBehindSlowQuery(maxPipeline: number): Promise<number> {
-  const sql = createSql(db.url, 2, undefined, 'pipeline-test', maxPipeline);
+async function stuckBehindSlowQuery(maxPipeline?: number): Promise<number> {
+  const sql = maxPipeline === undefined ? createSql(db.url, 2) : createSql(db.url, 2, undefined, 'pipeline-test', maxPipeline);
   try {
     await Promise.all([sql`select 1`, sql`select 1`]); // both connections open and idle
     const short = sql`select pg_sleep(0.05)`.execute();
@@ -30,34 +38,88 @@ async function stuckBehindSlowQuery(maxPipeline: number): Promise<number> {
   }
 }
 
-describe('createSql: DATABASE_MAX_PIPELINE', () => {
-  it('at 1, at most one query waits behind a slow one; the others take the connection that frees up', async () => {
-    expect(await stuckBehindSlowQuery(1)).toBeLessThanOrEqual(1);
+/**
+ * Reads and transactions at once on a pool of two connections: 300 reads, and 100 transactions
+ * that each insert a row and read within the transaction. Returns the error codes of the
+ * transactions that failed, and the rows they left.
+ */
+async function storm(begin: (work: (tx: Sql) => Promise<unknown>) => Promise<unknown>, read: () => Promise<unknown>, tag: number) {
+  // `read` sends its query at once (postgres.js sends a query when it is awaited or executed).
+  await Promise.all([read(), read()]); // the query connections open and idle
+  const work: Promise<unknown>[] = [];
+  const failures: string[] = [];
+  for (let i = 0; i < 400; i++) {
+    if (i % 4 === 3) {
+      work.push(
+        begin(async (tx) => {
+          await tx`insert into storm (n) values (${tag})`;
+          await tx`select count(*) from storm where n = ${tag}`;
+        }).catch((error: { code?: string }) => void failures.push(String(error.code))),
+      );
+    } else {
+      work.push(read());
+    }
+  }
+  await Promise.all(work);
+  const [row] = await admin<{ n: number }[]>`select count(*)::int as n from storm where n = ${tag}`;
+  return { failures, rows: row!.n };
+}
+
+const connectionsNamed = async (name: string) =>
+  (await admin<{ n: number }[]>`select count(*)::int as n from pg_stat_activity where application_name = ${name}`)[0]!.n;
+
+describe('createSql: a query pool at max_pipeline 1, transactions on a pool of their own', () => {
+  it('at the default (1), at most one query waits behind a slow one; the others take the connection that frees up', async () => {
+    expect(await stuckBehindSlowQuery()).toBeLessThanOrEqual(1);
   });
-  it("at 100 (the default, postgres.js's), half of them are pipelined behind the slow query", async () => {
+  it("at 100 (postgres.js's default), half of them are pipelined behind the slow query", async () => {
     expect(await stuckBehindSlowQuery(100)).toBeGreaterThanOrEqual(3);
   });
-  // Why the default stays at 100: postgres.js reserves a transaction's connection only while the
-  // connection is below max_pipeline, so at 1 a BEGIN queued behind a busy connection's query fails.
-  async function transactionBehindBusyConnections(maxPipeline?: number): Promise<string> {
-    const sql = maxPipeline === undefined ? createSql(db.url, 2) : createSql(db.url, 2, undefined, 'pipeline-test', maxPipeline);
+
+  // Why transactions need a pool of their own: postgres.js reserves a transaction's connection only
+  // while the connection is below max_pipeline, so on one pool at 1 a BEGIN behind a busy query fails.
+  it('one postgres.js pool at max_pipeline 1 refuses transactions under a read storm (UNSAFE_TRANSACTION)', async () => {
+    const raw = postgres(db.url, { max: 2, onnotice: () => {}, ...({ max_pipeline: 1 } as {}) }) as unknown as Sql;
     try {
-      await Promise.all([sql`select 1`, sql`select 1`]);
-      const busy = [sql`select pg_sleep(0.2)`.execute(), sql`select pg_sleep(0.2)`.execute()];
-      const outcome = await sql.begin((tx) => tx`select 1 as one`).then(
-        () => 'committed',
-        (error: { code?: string }) => String(error.code),
-      );
-      await Promise.all(busy);
-      return outcome;
+      const result = await storm((work) => raw.begin((tx) => work(tx as unknown as Sql)), () => raw`select pg_sleep(0.001)`.execute(), 1);
+      expect(result.failures).toContain('UNSAFE_TRANSACTION');
+      expect(result.rows).toBe(100 - result.failures.length);
+    } finally {
+      await raw.end();
+    }
+  });
+
+  it('at the defaults, a transaction storm beside a read storm commits every transaction, within a bounded number of connections', async () => {
+    const sql = createSql(db.url, 2, undefined, 'storm-test');
+    try {
+      const viaHelper = await storm((work) => transaction(sql, work), () => sql`select pg_sleep(0.001)`.execute(), 2);
+      expect(viaHelper).toEqual({ failures: [], rows: 100 });
+      // sql.begin itself (src/db/migrate.ts, kill-signals.ts, failures.ts call it) takes the same pool.
+      const direct = await storm((work) => sql.begin((tx) => work(tx as unknown as Sql)), () => sql`select 1`.execute(), 3);
+      expect(direct).toEqual({ failures: [], rows: 100 });
+      // 2 for queries, 5 (the default) for transactions; both pools were used.
+      const open = await connectionsNamed('storm-test');
+      expect(open).toBeGreaterThanOrEqual(3);
+      expect(open).toBeLessThanOrEqual(7);
     } finally {
       await sql.end();
     }
-  }
-  it('the default keeps a transaction working when it lands behind a busy connection', async () => {
-    expect(await transactionBehindBusyConnections()).toBe('committed');
+    // end() closes both pools.
+    const deadline = Date.now() + 5000;
+    while ((await connectionsNamed('storm-test')) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(await connectionsNamed('storm-test')).toBe(0);
   });
-  it('at 1, postgres.js refuses that transaction (UNSAFE_TRANSACTION)', async () => {
-    expect(await transactionBehindBusyConnections(1)).toBe('UNSAFE_TRANSACTION');
+
+  it('a transaction that lands while every query connection is busy still commits', async () => {
+    const sql = createSql(db.url, 2, undefined, 'busy-test', 1, 1);
+    try {
+      await Promise.all([sql`select 1`, sql`select 1`]);
+      const busy = [sql`select pg_sleep(0.2)`.execute(), sql`select pg_sleep(0.2)`.execute()];
+      const outcome = await transaction(sql, async (tx) => (await tx<{ one: number }[]>`select 1 as one`)[0]!.one);
+      expect(outcome).toBe(1);
+      await Promise.all(busy);
+    } finally {
+      await sql.end();
+    }
   });
 });

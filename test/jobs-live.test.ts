@@ -67,11 +67,36 @@ describe('Job.live', () => {
     expect(result!.data!.jobs[1]).toEqual({ id: 'job-0001', live: { running: 1, pending: 2 } });
     expect(result!.data!.jobs[0]).toEqual({ id: 'job-0000', live: { running: 2, pending: 2 } });
     expect(many.length).toBe(one.length);
-    expect(many).toHaveLength(1); // the jobs joined to one aggregate for all their counts
-    const aggregates = many.filter((text) => /group by job_id/.test(text));
-    expect(aggregates).toHaveLength(1);
-    // Filtered to the in-flight statuses of the partial index, so history is never aggregated.
-    expect(aggregates[0]).toMatch(/where status in \('PENDING', 'RUNNING'\)/);
+    expect(many).toHaveLength(1); // the jobs joined to their counts in one statement
+    // The counts come from the counter cache (sql/00180), never from the executions themselves.
+    expect(many[0]).toMatch(/execution_live_counts/);
+    expect(many[0]).not.toMatch(/from executions/);
+  });
+
+  it('reads only ids and counts when the selection asks for nothing else, every column otherwise', async () => {
+    await t.sql`insert into jobs (id, version, description) values ('cols-a', '7', 'described')`;
+    await insertExecutions('cols-a', { RUNNING: 1, PENDING: 2 });
+    const slim = await statementsOf(() => t.gql(`{ jobs { __typename id scriptStatus live { id running pending } } }`, {}, 'VIEWER'));
+    const listing = (texts: string[]) => texts.find((text) => /from jobs j/.test(text))!;
+    expect(listing(slim)).not.toMatch(/version|created_at/);
+    // Any other field, directly, through a fragment or an inline fragment, reads the whole row.
+    for (const query of [
+      `{ jobs { id version } }`,
+      `{ jobs { id ...F } } fragment F on Job { createdAt }`,
+      `{ jobs { id ... on Job { description } live { running } } }`,
+    ]) {
+      let result: GqlResult | undefined;
+      const texts = await statementsOf(async () => (result = await t.gql(query, {}, 'VIEWER')));
+      expect(result!.errors).toBeUndefined();
+      expect(listing(texts)).toMatch(/j\.version, j\.description/);
+      expect(result!.data!.jobs.find((job: { id: string }) => job.id === 'cols-a')).toMatchObject(
+        query.includes('version') ? { version: '7' } : query.includes('createdAt') ? { createdAt: expect.any(String) } : { description: 'described', live: { running: 1 } },
+      );
+    }
+    const { data } = await t.gql(`{ jobs { id live { running pending } } }`, {}, 'VIEWER');
+    expect(data!.jobs.find((job: { id: string }) => job.id === 'cols-a')).toEqual({ id: 'cols-a', live: { running: 1, pending: 2 } });
+    await t.sql`delete from executions`;
+    await t.sql`delete from jobs`;
   });
 
   it('resolves Schedule.job and Execution.job for a whole list in one batched query', async () => {

@@ -32,35 +32,29 @@ language sql stable as $$
 $$;
 
 -- allJobLives { nodes { jobId running pending } }: every job with its in-flight
--- counts, through the partial index executions_in_flight_idx, in one query.
+-- counts from the counter cache of sql/00180, in one query.
 create view bench_pg.job_live as
-  select j.id as job_id, coalesce(e.running, 0) as running, coalesce(e.pending, 0) as pending
+  select j.id as job_id, coalesce(r.n, 0)::int as running, coalesce(p.n, 0)::int as pending
   from public.jobs j
-  left join (
-    select job_id,
-           count(*) filter (where status = 'RUNNING')::int as running,
-           count(*) filter (where status = 'PENDING')::int as pending
-    from public.executions
-    where status in ('PENDING', 'RUNNING')
-    group by job_id
-  ) e on e.job_id = j.id
+  left join public.execution_live_counts r on r.job_id = j.id and r.status = 'RUNNING'
+  left join public.execution_live_counts p on p.job_id = j.id and p.status = 'PENDING'
   order by j.id collate "C";
 
 create type bench_pg.in_flight as (running int, pending int);
 
 create function bench_pg.in_flight_totals() returns bench_pg.in_flight
 language sql stable as $$
-  select count(*) filter (where status = 'RUNNING')::int, count(*) filter (where status = 'PENDING')::int
-  from public.executions where status in ('PENDING', 'RUNNING')
+  select coalesce(sum(n) filter (where status = 'RUNNING'), 0)::int, coalesce(sum(n) filter (where status = 'PENDING'), 0)::int
+  from public.execution_live_counts
 $$;
 
--- The dashboard's notification badges; the channel predicate matches the partial index.
+-- The dashboard's notification badges, from the counter cache of sql/00180 (every channel, as opsgraph counts).
 create function bench_pg.dead_letter_count() returns int
 language sql stable as $$
-  select count(*)::int from public.notifications where status = 'DEAD' and channel in ('WEBHOOK', 'LOG')
+  select coalesce(sum(n), 0)::int from public.notification_status_counts where status = 'DEAD'
 $$;
 
 create function bench_pg.failed_notification_count() returns int
 language sql stable as $$
-  select count(*)::int from public.notifications where status = 'FAILED' and channel in ('WEBHOOK', 'LOG')
+  select coalesce(sum(n), 0)::int from public.notification_status_counts where status = 'FAILED'
 $$;

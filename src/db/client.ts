@@ -12,19 +12,7 @@ export function reconnectBackoff(retries: number): number {
 
 export type Sql = postgres.Sql<{}>;
 
-/**
- * The pool that the queries of a process go through (the LISTEN connection of
- * src/live/pg-event-target.ts is a client of its own). bigint columns arrive as
- * strings (ids) unless cast.
- * `name` is the application_name the pool's connections show in pg_stat_activity.
- * `maxPipeline` (DATABASE_MAX_PIPELINE, default 100 as in postgres.js): how many queries may wait
- * behind the running one on a busy connection, round robin, while none is idle. Lower values shorten
- * the tail under load (bench/README.md "Issue 20": at 1 the rest wait in one shared queue for the
- * first connection that frees up), but postgres.js then fails a `sql.begin` whose BEGIN lands behind
- * another query with UNSAFE_TRANSACTION (it reserves the connection only below the limit), so the
- * default stays until transactions get a pool of their own.
- */
-export function createSql(url: string, max: number, onQuery?: (query: string) => void, name = 'opsgraph', maxPipeline = 100): Sql {
+function pool(url: string, max: number, maxPipeline: number, name: string, onQuery?: (query: string) => void): Sql {
   return postgres(url, {
     debug: onQuery ? (_connection, query) => onQuery(query) : undefined,
     max,
@@ -38,5 +26,50 @@ export function createSql(url: string, max: number, onQuery?: (query: string) =>
     idle_timeout: 60,
     backoff: reconnectBackoff,
     connection: { application_name: name },
+  });
+}
+
+/**
+ * The `sql` that the queries of a process go through: two pools behind one
+ * postgres.js instance (the LISTEN connection of src/live/pg-event-target.ts is
+ * a client of its own). bigint columns arrive as strings (ids) unless cast.
+ *
+ * - Plain queries use `max` connections (DATABASE_POOL_MAX) with `maxPipeline`
+ *   (DATABASE_MAX_PIPELINE, default 1): while no connection is idle, at most that
+ *   many queries wait behind the running one on a busy connection; the rest wait
+ *   in one shared queue for the first connection that frees up. postgres.js's
+ *   default of 100 pipelined them round robin, so a quick query waited behind a
+ *   slow one while other connections freed up: the tail of bench/README.md
+ *   "Issue 20".
+ * - `sql.begin` runs on a small pool of its own, `transactionMax` connections
+ *   (DATABASE_TRANSACTION_POOL_MAX, default 5) at postgres.js's default
+ *   pipeline: postgres.js reserves a transaction's connection only while that
+ *   connection is below max_pipeline, so at 1 a BEGIN that lands behind another
+ *   query fails with UNSAFE_TRANSACTION. Only BEGINs reach that pool, and a
+ *   connection in a transaction is taken out of it, so none waits there behind
+ *   another's query. A transaction holds its connection across round trips; a
+ *   pool of their own also keeps a burst of mutations from taking every
+ *   connection the reads need.
+ *
+ * `sql.end()` ends both. Connections to the database: at most max +
+ * transactionMax, plus the LISTEN side's (docs/configuration.md).
+ * `name` is the application_name both pools' connections show in pg_stat_activity.
+ */
+export function createSql(
+  url: string,
+  max: number,
+  onQuery?: (query: string) => void,
+  name = 'opsgraph',
+  maxPipeline = 1,
+  transactionMax = 5,
+): Sql {
+  const sql = pool(url, max, maxPipeline, name, onQuery);
+  const transactions = pool(url, transactionMax, 100, name, onQuery);
+  const endQueries = sql.end;
+  return Object.assign(sql, {
+    begin: transactions.begin,
+    end: async (options?: { timeout?: number }) => {
+      await Promise.all([endQueries(options), transactions.end(options)]);
+    },
   });
 }

@@ -40,7 +40,8 @@ export async function upsertJob(
 
 /**
  * The whole catalog with each job's in-flight counts in the same rows, in one
- * statement: the aggregate of liveCountsByJob, joined. Byte order, so the
+ * statement, from the counter cache of sql/00180 (a row per job and in-flight
+ * status, none for a job with nothing in flight). Byte order, so the
  * listing is the same on every server whatever its locale. The timestamps stay
  * text: turning 2 000 of them into Dates took a sixth of the listing's CPU,
  * for a list that is mostly read for its counts.
@@ -48,16 +49,20 @@ export async function upsertJob(
 export async function listJobsWithLiveCounts(sql: Sql): Promise<(JobRow & LiveCounts)[]> {
   return sql<(JobRow & LiveCounts)[]>`
     select j.id, j.version, j.description, j.inventory, j.created_at::text as "createdAt", j.updated_at::text as "updatedAt",
-           coalesce(e.running, 0) as running, coalesce(e.pending, 0) as pending
+           coalesce(r.n, 0)::int as running, coalesce(p.n, 0)::int as pending
     from jobs j
-    left join (
-      select job_id,
-             count(*) filter (where status = 'RUNNING')::int as running,
-             count(*) filter (where status = 'PENDING')::int as pending
-      from executions
-      where status in ('PENDING', 'RUNNING')
-      group by job_id
-    ) e on e.job_id = j.id
+    left join execution_live_counts r on r.job_id = j.id and r.status = 'RUNNING'
+    left join execution_live_counts p on p.job_id = j.id and p.status = 'PENDING'
+    order by j.id collate "C"`;
+}
+
+/** listJobsWithLiveCounts with only the ids and counts, for a listing that reads nothing else. */
+export async function listJobIdsWithLiveCounts(sql: Sql): Promise<LiveCounts[]> {
+  return sql<LiveCounts[]>`
+    select j.id, coalesce(r.n, 0)::int as running, coalesce(p.n, 0)::int as pending
+    from jobs j
+    left join execution_live_counts r on r.job_id = j.id and r.status = 'RUNNING'
+    left join execution_live_counts p on p.job_id = j.id and p.status = 'PENDING'
     order by j.id collate "C"`;
 }
 
@@ -85,27 +90,25 @@ export async function deleteJob(sql: Sql, id: string): Promise<void> {
 }
 
 /**
- * In-flight counts of the given jobs in one aggregate. The status filter
- * matches the partial index executions_in_flight_idx, so completed history is
- * never read. Jobs with nothing in flight are absent from the result.
+ * In-flight counts of the given jobs, from the counter cache of sql/00180.
+ * Jobs with nothing in flight are absent from the result.
  */
 export async function liveCountsByJob(sql: Sql, jobIds: readonly string[]): Promise<Map<string, LiveCounts>> {
   const rows = await sql<LiveCounts[]>`
     select job_id as id,
-           count(*) filter (where status = 'RUNNING')::int as running,
-           count(*) filter (where status = 'PENDING')::int as pending
-    from executions
-    where status in ('PENDING', 'RUNNING') and job_id = any(${sql.array(jobIds as string[])}::text[])
+           coalesce(sum(n) filter (where status = 'RUNNING'), 0)::int as running,
+           coalesce(sum(n) filter (where status = 'PENDING'), 0)::int as pending
+    from execution_live_counts
+    where job_id = any(${sql.array(jobIds as string[])}::text[])
     group by job_id`;
   return new Map(rows.map((row) => [row.id, row]));
 }
 
-/** In-flight counts over every job, history included for deleted jobs. */
+/** In-flight counts over every job, history included for deleted jobs (the counter cache of sql/00180). */
 export async function inFlightTotals(sql: Sql): Promise<InFlightCounts> {
   const [row] = await sql<InFlightCounts[]>`
-    select count(*) filter (where status = 'RUNNING')::int as running,
-           count(*) filter (where status = 'PENDING')::int as pending
-    from executions
-    where status in ('PENDING', 'RUNNING')`;
+    select coalesce(sum(n) filter (where status = 'RUNNING'), 0)::int as running,
+           coalesce(sum(n) filter (where status = 'PENDING'), 0)::int as pending
+    from execution_live_counts`;
   return row!;
 }

@@ -97,19 +97,20 @@ export async function listNotifications(
     order by notifications.id desc limit ${opts.limit}`;
 }
 
+/** Notifications of a status (null: all), whatever their channel: the counter cache of sql/00180. */
 export async function countNotifications(sql: Sql, status: NotificationStatus | null): Promise<number> {
   const [row] =
     status === null
-      ? await sql<{ n: number }[]>`select count(*)::int as n from notifications`
+      ? await sql<{ n: number }[]>`select coalesce(sum(n), 0)::int as n from notification_status_counts`
       : await sql<{ n: number }[]>`
-          select count(*)::int as n from notifications where status = ${status}`;
+          select coalesce(sum(n), 0)::int as n from notification_status_counts where status = ${status}`;
   return row!.n;
 }
 
 /** Every row by status, whatever its channel: the raw state of the outbox, for metrics. */
 export async function countAllByStatus(sql: Sql): Promise<Record<NotificationStatus, number>> {
   const rows = await sql<{ status: NotificationStatus; n: number }[]>`
-    select status, count(*)::int as n from notifications group by status`;
+    select status, sum(n)::int as n from notification_status_counts group by status`;
   const counts: Record<NotificationStatus, number> = { PENDING: 0, SENT: 0, FAILED: 0, DEAD: 0, READ: 0 };
   for (const row of rows) counts[row.status] = row.n;
   return counts;

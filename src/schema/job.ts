@@ -10,6 +10,7 @@ import {
   upsertJob,
 } from '../resolvers/jobs.js';
 import { builder } from './builder.js';
+import { selectedFieldNames } from './selected-fields.js';
 
 export const ScriptStatusEnum = builder.enumType('ScriptStatus', { values: ['ACTIVE', 'REVOKED'] as const });
 
@@ -65,12 +66,17 @@ const JobInput = builder.inputType('JobInput', {
   }),
 });
 
+/** Job fields answered from a job's id and live counts alone (scriptStatus loads by id). */
+const FROM_ID_AND_COUNTS = new Set(['__typename', 'id', 'live', 'scriptStatus']);
+const onlyIdsAndCounts = (info: Parameters<typeof selectedFieldNames>[0]) =>
+  [...selectedFieldNames(info)].every((name) => FROM_ID_AND_COUNTS.has(name));
+
 builder.queryFields((t) => ({
   jobs: t.field({
     type: [JobRef],
     description: 'Every job in the catalog, ordered by id, each with its live counts. VIEWER.',
     authScopes: { viewer: true },
-    resolve: (_root, _args, ctx) => listJobs(ctx),
+    resolve: (_root, _args, ctx, info) => listJobs(ctx, onlyIdsAndCounts(info) ? 'counts' : 'all'),
   }),
   job: t.field({
     type: JobRef,
