@@ -9,11 +9,6 @@ import WebSocket from 'ws';
 // written once when the pass ends: a dashboard's five badges are one syscall.
 
 const OPEN = WebSocket.OPEN;
-const pending: FrameWriter[] = [];
-
-function flushAll(): void {
-  for (const writer of pending.splice(0)) writer.flush();
-}
 
 /** `{"id":<id>,"type":"next","payload":` — the part of a graphql-ws `next` message that is the subscriber's own. */
 export function nextMessagePrefix(id: string): Buffer {
@@ -40,27 +35,26 @@ function writeHead(out: Buffer, at: number, length: number): number {
 }
 
 /**
- * Writes text frames of `prefix + body` to one WebSocket's TCP socket, all
- * the frames of a tick in one write at the end of the tick. Requires a server
- * without permessage-deflate: ws then writes each of its own frames (pings,
- * errors, completes) whole and at once, so the two never interleave inside a
- * frame. A message ws sends later in the same tick goes out first; graphql-ws
- * never sends one that must follow a live badge's `next` (it completes a
- * badge subscription only when the client ends it).
+ * One graphql-ws connection, as live badges write to it: text frames of
+ * `prefix + body` on its TCP socket. Requires a server without
+ * permessage-deflate: ws then writes each of its own frames (pings, errors,
+ * completes) whole and at once, so the two never interleave inside a frame.
  */
-export class FrameWriter {
-  /** prefix, body, prefix, body, … waiting for the end of the tick */
-  private parts: Buffer[] = [];
-  private bytes = 0;
+export class LiveSocket {
+  /** prefix, body, prefix, body, … waiting for the end of the pass */
+  parts: Buffer[] = [];
+  bytes = 0;
 
   constructor(
-    private readonly ws: WebSocket,
+    readonly ws: WebSocket,
     private readonly socket: Socket,
   ) {}
 
-  write(prefix: Buffer, body: Buffer): void {
-    if (this.ws.readyState !== OPEN) return;
-    if (this.parts.length === 0 && pending.push(this) === 1) process.nextTick(flushAll);
+  get open(): boolean {
+    return this.ws.readyState === OPEN;
+  }
+
+  queue(prefix: Buffer, body: Buffer): void {
     const length = prefix.length + body.length;
     this.parts.push(prefix, body);
     this.bytes += headLength(length) + length;
@@ -77,8 +71,38 @@ export class FrameWriter {
       at += prefix.copy(out, at);
       at += body.copy(out, at);
     }
-    parts.length = 0;
+    this.parts = [];
     this.bytes = 0;
-    if (this.ws.readyState === OPEN) this.socket.write(out);
+    if (this.open) this.socket.write(out);
+  }
+}
+
+/**
+ * The writing of live badges to sockets. During a pass (between hold and
+ * release) each socket's frames wait, and release writes each socket once;
+ * outside a pass (a subscriber joining, a result that resolved late) a frame
+ * is written at once.
+ */
+export class SocketWrites {
+  private holding = false;
+  private readonly pending = new Set<LiveSocket>();
+
+  write(socket: LiveSocket, prefix: Buffer, body: Buffer): void {
+    if (!socket.open) return;
+    socket.queue(prefix, body);
+    this.pending.add(socket);
+    if (!this.holding) this.release();
+  }
+
+  /** Holds every write until release(). */
+  hold(): void {
+    this.holding = true;
+  }
+
+  /** Writes each socket that got frames since hold(), once. */
+  release(): void {
+    this.holding = false;
+    for (const socket of this.pending) socket.flush();
+    this.pending.clear();
   }
 }
