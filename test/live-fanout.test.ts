@@ -146,7 +146,7 @@ describe('SocketWrites', () => {
   let server: Server;
   afterAll(() => server?.close());
 
-  it('writes frames that a WebSocket client reads back exactly, at every length boundary and between ws’s own messages', async () => {
+  it('writes frames that a WebSocket client reads back exactly, at every length boundary, in order with ws’s own messages', async () => {
     server = createServer();
     const wss = new WebSocketServer({ server, perMessageDeflate: false });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -164,6 +164,14 @@ describe('SocketWrites', () => {
     const expected: string[] = [];
     ws.send('before');
     expected.push('before');
+    await until(() => received.length === 1);
+    // Count the socket's writes (each _write or _writev is one write system call's worth).
+    let socketWrites = 0;
+    const internals = socket as unknown as Record<'_write' | '_writev', (...args: unknown[]) => unknown>;
+    for (const name of ['_write', '_writev'] as const) {
+      const original = internals[name]!.bind(socket);
+      internals[name] = (...args) => (socketWrites++, original(...args));
+    }
     writes.hold();
     for (const size of sizes) {
       // prefix + body = one `next` message whose payload is a string of `size` characters, minus the framing.
@@ -171,13 +179,18 @@ describe('SocketWrites', () => {
       writes.write(live, prefix, body);
       expected.push(`${prefix}${body}`);
     }
-    ws.send('after'); // ws writes at once, held writes when released: ws's message comes first
-    expected.splice(1, 0, 'after');
+    ws.send('after'); // sent during the pass: it follows the badge's frames, as it was sent after them
+    expected.push('after');
+    expect(socketWrites).toBe(0);
     writes.release();
+    await until(() => received.length === expected.length);
+    expect(received).toEqual(expected);
+    // The whole pass, eleven frames and ws's own message, left in one write.
+    expect(socketWrites).toBe(1);
     writes.write(live, prefix, Buffer.from('1}')); // outside a pass: at once
     expected.push(`${prefix}1}`);
     await until(() => received.length === expected.length);
-    expect(received).toEqual(expected);
+    expect(received.at(-1)).toBe(expected.at(-1));
     expect(JSON.parse(received.at(-1)!)).toMatchObject({ id: '7', type: 'next' });
 
     client.close();
