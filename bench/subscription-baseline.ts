@@ -5,53 +5,15 @@
 //   BASELINE=graphql-ws  a bare graphql-ws server whose subscription is an
 //                        in-memory stream, executed and serialised once per
 //                        subscriber (what a plain GraphQL server does)
-//   BASELINE=frames      no GraphQL: the payload serialised once, the frames
-//                        built by hand (RFC 6455 headers) into one buffer per
-//                        socket, one write per socket: the floor of any server
-//                        on this machine. (opsgraph wrote its badges this way
-//                        until issue 18; it now lets ws frame them.)
+//   BASELINE=frames      no GraphQL: the payload serialised once and written
+//                        with opsgraph's frame writer, one write per socket
+//                        (the floor of any server on this machine)
 import { createServer } from 'node:http';
 import { buildSchema } from 'graphql';
 import { Repeater } from 'graphql-yoga';
 import { useServer } from 'graphql-ws/use/ws';
-import type { Socket } from 'node:net';
-import WebSocket, { WebSocketServer } from 'ws';
-import { nextMessagePrefix } from '../src/live/socket-writes.js';
-
-/** Writes the header of an unmasked, unfragmented text frame (RFC 6455 §5.2), as a server sends; returns its length. */
-function writeHead(out: Buffer, at: number, length: number): number {
-  out[at] = 0x81; // FIN, text
-  if (length < 126) {
-    out[at + 1] = length;
-    return 2;
-  }
-  if (length < 65_536) {
-    out[at + 1] = 126;
-    out.writeUInt16BE(length, at + 2);
-    return 4;
-  }
-  out[at + 1] = 127;
-  out.writeBigUInt64BE(BigInt(length), at + 2);
-  return 10;
-}
-
-/** The frames of one socket's messages, in one buffer, in one write. */
-function writeFrames(ws: WebSocket, socket: Socket, messages: [Buffer, Buffer][]): void {
-  if (ws.readyState !== WebSocket.OPEN) return;
-  let bytes = 0;
-  for (const [prefix, body] of messages) {
-    const length = prefix.length + body.length;
-    bytes += (length < 126 ? 2 : length < 65_536 ? 4 : 10) + length;
-  }
-  const out = Buffer.allocUnsafe(bytes);
-  let at = 0;
-  for (const [prefix, body] of messages) {
-    at += writeHead(out, at, prefix.length + body.length);
-    at += prefix.copy(out, at);
-    at += body.copy(out, at);
-  }
-  socket.write(out);
-}
+import { WebSocketServer } from 'ws';
+import { LiveSocket, nextMessagePrefix, SocketWrites } from '../src/live/socket-writes.js';
 
 let count = 0;
 const server = createServer((req, res) => {
@@ -85,24 +47,25 @@ if (process.env.BASELINE === 'graphql-ws') {
   };
   useServer({ schema, roots: { subscription: rootValue } }, wsServer);
 } else {
-  // Per connection, the prefixes of its subscriptions: each publish writes each socket once.
-  const connections = new Map<WebSocket, { socket: Socket; prefixes: Buffer[] }>();
+  const sinks = new Set<{ socket: LiveSocket; prefix: Buffer }>();
+  const writes = new SocketWrites();
   const body = () => Buffer.from(`${JSON.stringify({ data: { failureCount: { count } } })}}`);
   publish = () => {
     const payload = body();
-    for (const [ws, { socket, prefixes }] of connections) writeFrames(ws, socket, prefixes.map((prefix) => [prefix, payload]));
+    writes.hold();
+    for (const sink of sinks) writes.write(sink.socket, sink.prefix, payload);
+    writes.release();
   };
   wsServer.on('connection', (ws, request) => {
-    const connection = { socket: request.socket, prefixes: [] as Buffer[] };
-    connections.set(ws, connection);
-    ws.once('close', () => connections.delete(ws));
+    const socket = new LiveSocket(ws, request.socket);
     ws.on('message', (data) => {
       const message = JSON.parse(String(data));
       if (message.type === 'connection_init') ws.send(JSON.stringify({ type: 'connection_ack' }));
       else if (message.type === 'subscribe') {
-        const prefix = nextMessagePrefix(message.id);
-        connection.prefixes.push(prefix);
-        writeFrames(ws, connection.socket, [[prefix, body()]]);
+        const sink = { socket, prefix: nextMessagePrefix(message.id) };
+        sinks.add(sink);
+        ws.once('close', () => sinks.delete(sink));
+        writes.write(socket, sink.prefix, body());
       }
     });
   });

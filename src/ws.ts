@@ -56,7 +56,7 @@ export function attachGraphqlWs(
   wsLimits.set({ limit: 'subscriptions' }, limits.maxSubscriptionsPerConnection);
   wsLimits.set({ limit: 'connections_per_caller' }, limits.maxConnectionsPerCaller);
   wsLimits.set({ limit: 'live_groups' }, limits.maxLiveGroups);
-  // Uncompressed: live badges go to thousands of sockets per change (src/live/socket-writes.ts), and deflating each costs CPU.
+  // Live badges write ready-made frames (src/live/socket-writes.ts), which needs uncompressed frames.
   const wsServer = new WebSocketServer({
     server,
     path: yoga.graphqlEndpoint,
