@@ -13,7 +13,7 @@ import { buildSchema } from 'graphql';
 import { Repeater } from 'graphql-yoga';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
-import { FrameWriter, nextMessagePrefix } from '../src/live/frame-writer.js';
+import { LiveSocket, nextMessagePrefix, SocketWrites } from '../src/live/socket-writes.js';
 
 let count = 0;
 const server = createServer((req, res) => {
@@ -47,22 +47,25 @@ if (process.env.BASELINE === 'graphql-ws') {
   };
   useServer({ schema, roots: { subscription: rootValue } }, wsServer);
 } else {
-  const sinks = new Set<{ writer: FrameWriter; prefix: Buffer }>();
+  const sinks = new Set<{ socket: LiveSocket; prefix: Buffer }>();
+  const writes = new SocketWrites();
   const body = () => Buffer.from(`${JSON.stringify({ data: { failureCount: { count } } })}}`);
   publish = () => {
     const payload = body();
-    for (const sink of sinks) sink.writer.write(sink.prefix, payload);
+    writes.hold();
+    for (const sink of sinks) writes.write(sink.socket, sink.prefix, payload);
+    writes.release();
   };
   wsServer.on('connection', (ws, request) => {
-    const writer = new FrameWriter(ws, request.socket);
+    const socket = new LiveSocket(ws, request.socket);
     ws.on('message', (data) => {
       const message = JSON.parse(String(data));
       if (message.type === 'connection_init') ws.send(JSON.stringify({ type: 'connection_ack' }));
       else if (message.type === 'subscribe') {
-        const sink = { writer, prefix: nextMessagePrefix(message.id) };
+        const sink = { socket, prefix: nextMessagePrefix(message.id) };
         sinks.add(sink);
         ws.once('close', () => sinks.delete(sink));
-        writer.write(sink.prefix, body());
+        writes.write(socket, sink.prefix, body());
       }
     });
   });

@@ -10,8 +10,16 @@
 //   npx tsx bench/subscriptions.ts
 //   SUBS_SHAPES=500x1,1000x5 SUBS_BASELINE_SHAPES=1000x5 npx tsx bench/subscriptions.ts
 //   SUBS_CPU_PROF=<dir>   profile the opsgraph server (--cpu-prof)
+//   SUBS_BEFORE=<dir>     also run the opsgraph checked out in <dir> ("opsgraph before"), to measure a change
+//   SUBS_ROUNDS=<n>       measure every shape n times (default 1), opsgraph and opsgraph before in
+//                         alternating order; prints each ratio's median and range over the rounds
+//   SUBS_BASELINES=frames the baselines to run (default graphql-ws,frames)
+//
+// To compare a change at 10 000 × 1 and × 5 under a shared machine's load (issue 18):
+//   SUBS_BEFORE=<checkout> SUBS_ROUNDS=4 SUBS_SHAPES=10000x1,10000x5 SUBS_BASELINES=frames npx tsx bench/subscriptions.ts
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { signToken } from '../src/auth/tokens.js';
 import { answersOk, benchDatabase, percentile, SECRET, startProcess, startServerProcess, type ServerProcess } from './lib.js';
 
@@ -28,6 +36,9 @@ const parseShapes = (list: string) =>
   });
 const shapes = parseShapes(process.env.SUBS_SHAPES ?? '1000x1,10000x1,2000x5,10000x2,10000x3,10000x4,10000x5');
 const baselineShapes = new Set((process.env.SUBS_BASELINE_SHAPES ?? '10000x1,10000x5').split(','));
+const baselineModes = (process.env.SUBS_BASELINES ?? 'graphql-ws,frames').split(',').filter(Boolean);
+const ROUNDS = Number(process.env.SUBS_ROUNDS ?? 1);
+const BEFORE = process.env.SUBS_BEFORE;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const TICKS = 100; // USER_HZ on Linux
@@ -73,6 +84,7 @@ interface Target {
 }
 
 interface Row {
+  round: number;
   target: string;
   shape: string;
   subscriptions: number;
@@ -89,18 +101,22 @@ const baseline = (mode: string): Target => ({
   start: () => startProcess(process.execPath, ['--import', 'tsx', baselineScript], { BASELINE: mode }, answersOk('/')),
   change: (server) => fetch(`${server.base}/publish`, { method: 'POST' }).then((r) => r.text()),
 });
-const opsgraph: Target = {
-  name: 'opsgraph',
+const opsgraphIn = (name: string, checkout?: string): Target => ({
+  name,
   start: () => {
     const profile = process.env.SUBS_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.SUBS_CPU_PROF}`] : [];
     // Every load connection shares one token: lift the per-caller cap above the largest shape.
-    return startServerProcess(db.url, { LOG_LEVEL: 'warn', NOTIFICATION_WORKER: 'off', EXECUTION_REAPER: 'off', WS_MAX_CONNECTIONS_PER_CALLER: '100000' }, profile);
+    const env = { LOG_LEVEL: 'warn', NOTIFICATION_WORKER: 'off', EXECUTION_REAPER: 'off', WS_MAX_CONNECTIONS_PER_CALLER: '100000' };
+    return startServerProcess(db.url, env, profile, checkout);
   },
   change: () => db.sql`insert into orchestrator_events (kind, success, occurred_at) values ('TRAFFIC', false, now())`,
   liveMetrics: (server) => liveMetrics(server.base),
-};
+});
+const opsgraph = opsgraphIn('opsgraph');
+const before = BEFORE ? opsgraphIn('opsgraph before', BEFORE) : null;
+const isOpsgraph = (row: Row) => row.target === opsgraph.name || row.target === before?.name;
 
-async function measure(target: Target, shape: { connections: number; per: number }): Promise<Row> {
+async function measure(target: Target, shape: { connections: number; per: number }, round: number): Promise<Row> {
   const server = await target.start();
   const idle = procStats(server.process.pid!);
   const loads = Array.from({ length: LOAD_PROCESSES }, () =>
@@ -162,36 +178,66 @@ async function measure(target: Target, shape: { connections: number; per: number
       `${((after.rss - idle.rss) / 1e6 / (subscriptions / 1000)).toFixed(1)} MB`,
       `${(after.rss / 1e6).toFixed(0)} MB`,
     ];
-    console.log(cells.join(' | '));
-    return { target: target.name, shape: label, subscriptions, p50, p99, cells };
+    console.log(`${ROUNDS > 1 ? `round ${round}: ` : ''}${cells.join(' | ')}`);
+    return { round, target: target.name, shape: label, subscriptions, p50, p99, cells };
   } finally {
     for (const load of loads) load.send({ type: 'stop' });
     await server.stop();
   }
 }
 
+const loadAtStart = loadavg();
 const rows: Row[] = [];
 try {
-  for (const shape of shapes) {
-    rows.push(await measure(opsgraph, shape));
-    if (baselineShapes.has(`${shape.connections}x${shape.per}`)) {
-      rows.push(await measure(baseline('graphql-ws'), shape));
-      rows.push(await measure(baseline('frames'), shape));
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const shape of shapes) {
+      // Alternate which opsgraph goes first, so that neither always meets the machine's load first.
+      const ours = before ? (round % 2 === 1 ? [opsgraph, before] : [before, opsgraph]) : [opsgraph];
+      for (const target of ours) rows.push(await measure(target, shape, round));
+      if (baselineShapes.has(`${shape.connections}x${shape.per}`)) {
+        for (const mode of baselineModes) rows.push(await measure(baseline(mode), shape, round));
+      }
     }
   }
 } finally {
   await db.close();
 }
+const loadAtEnd = loadavg();
 
 console.log(`\nfailure badges: commit → last subscriber, ${CHANGES} changes ${GAP_MS} ms apart per shape and target, ${LOAD_PROCESSES} load process(es)`);
 console.log('| target | connections × subs | subscribed | p50 | p99 | changes some subscriber never saw | count queries per change | server pass, mean (recompute → last socket written) | server CPU (of one core) | RSS per 1 000 subs | RSS |');
 console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const row of rows) console.log(`| ${row.cells.join(' | ')} |`);
-console.log('\nopsgraph p99 against the baselines measured in this run (below 1 is faster):');
-for (const ours of rows.filter((r) => r.target === opsgraph.name)) {
-  const others = rows.filter((r) => r.shape === ours.shape && r.target !== opsgraph.name);
+console.log('\nopsgraph p99 against the other targets measured in the same round (below 1 is faster):');
+for (const ours of rows.filter(isOpsgraph)) {
+  const others = rows.filter((r) => r.round === ours.round && r.shape === ours.shape && r.target !== ours.target && !(ours.target === before?.name && r.target === opsgraph.name));
   if (others.length === 0) continue;
-  console.log(`- ${ours.shape}: ${others.map((o) => `${(ours.p99 / o.p99).toFixed(2)}× ${o.target} (${o.p99} ms)`).join(', ')}`);
+  const label = `${ROUNDS > 1 ? `round ${ours.round}, ` : ''}${ours.target === opsgraph.name ? '' : `${ours.target}, `}${ours.shape}`;
+  console.log(`- ${label}: ${others.map((o) => `${(ours.p99 / o.p99).toFixed(2)}× ${o.target} (${o.p99} ms)`).join(', ')}`);
+}
+if (ROUNDS > 1) {
+  const median = (xs: number[]) => {
+    const sorted = [...xs].sort((a, b) => a - b);
+    const mid = Math.floor(sorted.length / 2);
+    return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  };
+  console.log(`\np99 ratios over ${ROUNDS} rounds, median (range); load average ${loadAtStart.map((l) => l.toFixed(1)).join(' ')} at the start, ${loadAtEnd.map((l) => l.toFixed(1)).join(' ')} at the end:`);
+  const pairs: [string, string][] = [
+    [opsgraph.name, 'write floor, no GraphQL'],
+    ...(before ? ([[before.name, 'write floor, no GraphQL'], [opsgraph.name, before.name]] as [string, string][]) : []),
+  ];
+  for (const shape of [...new Set(rows.map((r) => r.shape))]) {
+    for (const [a, b] of pairs) {
+      const ratios: number[] = [];
+      for (let round = 1; round <= ROUNDS; round++) {
+        const x = rows.find((r) => r.round === round && r.shape === shape && r.target === a);
+        const y = rows.find((r) => r.round === round && r.shape === shape && r.target === b);
+        if (x && y) ratios.push(x.p99 / y.p99);
+      }
+      if (ratios.length === 0) continue;
+      console.log(`- ${shape}: ${a} ÷ ${b}: ${median(ratios).toFixed(2)}× (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}, ${ratios.map((r) => r.toFixed(2)).join(' ')})`);
+    }
+  }
 }
 const held = rows.filter((r) => r.target === opsgraph.name && r.p99 < TARGET_P99_MS).sort((a, b) => b.subscriptions - a.subscriptions)[0];
 console.log(`largest subscription count held by opsgraph with p99 under ${TARGET_P99_MS} ms in this run: ${held ? `${held.subscriptions} (${held.shape}, p99 ${held.p99} ms)` : 'none'}`);

@@ -15,10 +15,7 @@ import { createSql, type Sql } from './db/client.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.js';
 import { migrate } from './db/migrate.js';
 import { createOpsRoutes, serveMetrics } from './http.js';
-import { KillFeed } from './live/kill-feed.js';
-import { LiveQueries } from './live/live-queries.js';
-import { PgEventTarget } from './live/pg-event-target.js';
-import { scanCountersVersion } from './db/scans.js';
+import { startLiveSystem } from './live/live-system.js';
 import { createLogger, type Logger } from './logger.js';
 import { registerPoolMetrics } from './metrics.js';
 import { schema } from './schema/index.js';
@@ -31,9 +28,8 @@ import { corsOptions } from './yoga/cors.js';
 import { httpResponsePlugin } from './yoga/http-response.js';
 import { limitPlugins } from './yoga/limits.js';
 import { persistedOperations } from './yoga/persisted.js';
-import { errorMasking, hideOriginalErrors, maskResult } from './yoga/mask-errors.js';
+import { errorMasking, hideOriginalErrors } from './yoga/mask-errors.js';
 import { createJsonPostHandler } from './yoga/json-post.js';
-import { LiveFanout } from './yoga/live-fanout.js';
 import { sharedExecutionPlugin } from './yoga/shared-execution.js';
 import { tokenExpiryPlugin } from './yoga/token-expiry.js';
 import { databaseTimeoutPlugin } from './yoga/database-timeout.js';
@@ -87,18 +83,9 @@ export async function buildApp(env: Record<string, string | undefined> = process
   const secret = devMode ? await loadOrCreateDevSecret(config.dataDir) : config.jwt.secret;
   const verify = createVerifier({ ...config.jwt, secret });
   const services: Services = { sql, config, log };
-  const events = new PgEventTarget({
-    url: databaseUrl,
-    log,
-    heartbeatMs: config.live.heartbeatMs,
-    heartbeatTimeoutMs: config.live.heartbeatTimeoutMs,
-    probes: { scans: scanCountersVersion },
-    probeMs: config.live.coalesceMs,
-  });
-  const live = new LiveQueries(events, config.live.coalesceMs, log, config.ws.maxLiveGroups);
-  const kills = new KillFeed(events, sql, log);
-
   const masking = errorMasking(log);
+  const { live, kills, fanout, close: closeLive } = startLiveSystem({ databaseUrl, sql, config, log, masking });
+
   const compression = { minBytes: config.compressionMinBytes };
   const persisted = persistedOperations({ trustedDocuments: config.trustedDocuments, apqMaxEntries: 1000 });
   const yoga = createYoga<Record<string, unknown>, Context>({
@@ -184,15 +171,7 @@ export async function buildApp(env: Record<string, string | undefined> = process
           if ((req.url ?? '/').split('?')[0] === '/metrics' && req.method === 'GET') void serveMetrics(config.metrics, req, res, true);
           else res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('Not found\n');
         });
-  const wsServer = attachGraphqlWs(
-    server,
-    yoga,
-    verify,
-    new LiveFanout(maskResult(masking, config.introspection), config.ws.maxLiveGroups),
-    config.ws,
-    log,
-    persisted,
-  );
+  const wsServer = attachGraphqlWs(server, yoga, verify, fanout, config.ws, log, persisted);
 
   let background: BackgroundTask[] = [];
   let stopping: Promise<void> | null = null;
@@ -251,7 +230,7 @@ export async function buildApp(env: Record<string, string | undefined> = process
         await closed;
         deadline.clear();
         await yoga.dispose();
-        await events.close();
+        await closeLive();
         await sql.end({ timeout: 5 }); // both pools (src/db/client.ts)
         if (embedded) await embedded.stop();
       })();

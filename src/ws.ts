@@ -8,11 +8,11 @@ import type { VerifyToken } from './auth/tokens.js';
 import type { Config } from './config.js';
 import type { Context } from './context.js';
 import { DomainError } from './errors.js';
-import { FrameWriter } from './live/frame-writer.js';
+import { isLiveBadgeOperation, type LiveFanout } from './live/fanout.js';
+import { LiveSocket } from './live/socket-writes.js';
 import type { Logger } from './logger.js';
 import { wsConnections, wsLimits, wsRefusals } from './metrics.js';
 import { setLongTimeout } from './timers.js';
-import { isLiveBadgeOperation, type LiveFanout } from './yoga/live-fanout.js';
 import type { PersistedOperations } from './yoga/persisted.js';
 
 type Executor = (args: ExecutionArgs) => unknown;
@@ -41,7 +41,7 @@ function withoutHttp(error: GraphQLError): GraphQLError {
  * a subscription beyond WS_MAX_SUBSCRIPTIONS on one connection gets an `error`
  * message; a caller (token subject, or address when anonymous) beyond
  * WS_MAX_CONNECTIONS_PER_CALLER is closed with 1013; LIVE_MAX_GROUPS is
- * enforced by the fan-out (src/yoga/live-fanout.ts).
+ * enforced by the fan-out (src/live/fanout.ts).
  */
 export function attachGraphqlWs(
   server: Server,
@@ -56,7 +56,7 @@ export function attachGraphqlWs(
   wsLimits.set({ limit: 'subscriptions' }, limits.maxSubscriptionsPerConnection);
   wsLimits.set({ limit: 'connections_per_caller' }, limits.maxConnectionsPerCaller);
   wsLimits.set({ limit: 'live_groups' }, limits.maxLiveGroups);
-  // Live badges write ready-made frames (src/live/frame-writer.ts), which needs uncompressed frames.
+  // Live badges write ready-made frames (src/live/socket-writes.ts), which needs uncompressed frames.
   const wsServer = new WebSocketServer({
     server,
     path: yoga.graphqlEndpoint,
@@ -64,7 +64,7 @@ export function attachGraphqlWs(
     maxPayload: limits.maxPayloadBytes,
   });
   // Per connection: who it is (verified once), and where its live badges are written.
-  const connections = new WeakMap<object, { caller: Caller; writer: FrameWriter }>();
+  const connections = new WeakMap<object, { caller: Caller; live: LiveSocket }>();
   const perCaller = new Map<string, number>();
   useServer(
     {
@@ -87,7 +87,7 @@ export function attachGraphqlWs(
           return false;
         }
         perCaller.set(key, open + 1);
-        connections.set(ctx.extra, { caller, writer: new FrameWriter(socket, ctx.extra.request.socket) });
+        connections.set(ctx.extra, { caller, live: new LiveSocket(socket, ctx.extra.request.socket) });
         wsConnections.inc();
         socket.once('close', () => {
           wsConnections.dec();
@@ -144,7 +144,7 @@ export function attachGraphqlWs(
         if (isLiveBadgeOperation(schema, document, params.operationName)) {
           let result;
           try {
-            result = await fanout.subscribe(args, { writer: connection.writer, id });
+            result = await fanout.subscribe(args, { socket: connection.live, id });
           } catch (error) {
             if (error instanceof DomainError) return [error];
             throw error;

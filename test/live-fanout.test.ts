@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
-import { FrameWriter, nextMessagePrefix } from '../src/live/frame-writer.js';
+import { LiveSocket, nextMessagePrefix, SocketWrites } from '../src/live/socket-writes.js';
 import { metricValue, settle, token, until, useTestApp } from './helpers.js';
 
 // Live badges over graphql-ws skip the per-subscriber iterators: one group per
@@ -142,7 +142,7 @@ describe('live badge fan-out over graphql-ws', () => {
   });
 });
 
-describe('FrameWriter', () => {
+describe('SocketWrites', () => {
   let server: Server;
   afterAll(() => server?.close());
 
@@ -156,27 +156,42 @@ describe('FrameWriter', () => {
     const received: string[] = [];
     client.on('message', (data) => received.push(String(data)));
     const [ws, socket] = await connected;
-    const writer = new FrameWriter(ws, socket);
+    const live = new LiveSocket(ws, socket);
+    const writes = new SocketWrites();
 
     const sizes = [0, 1, 50, 124, 125, 126, 127, 65_534, 65_535, 65_536, 200_000];
     const prefix = nextMessagePrefix('7');
     const expected: string[] = [];
     ws.send('before');
     expected.push('before');
+    await until(() => received.length === 1);
+    // Count the socket's writes (each _write or _writev is one write system call's worth).
+    let socketWrites = 0;
+    const internals = socket as unknown as Record<'_write' | '_writev', (...args: unknown[]) => unknown>;
+    for (const name of ['_write', '_writev'] as const) {
+      const original = internals[name]!.bind(socket);
+      internals[name] = (...args) => (socketWrites++, original(...args));
+    }
+    writes.hold();
     for (const size of sizes) {
       // prefix + body = one `next` message whose payload is a string of `size` characters, minus the framing.
       const body = Buffer.from(`${JSON.stringify('é'.repeat(size))}}`);
-      writer.write(prefix, body);
+      writes.write(live, prefix, body);
       expected.push(`${prefix}${body}`);
     }
-    ws.send('after'); // ws writes at once, the writer at the end of the tick: ws's message comes first
+    ws.send('after'); // ws writes at once, held writes when released: ws's message comes first
     expected.splice(1, 0, 'after');
+    expect(socketWrites).toBe(1); // ws's message
+    writes.release();
+    expect(socketWrites).toBe(2); // and the eleven frames of the pass, in one write
+    writes.write(live, prefix, Buffer.from('1}')); // outside a pass: at once
+    expected.push(`${prefix}1}`);
     await until(() => received.length === expected.length);
     expect(received).toEqual(expected);
     expect(JSON.parse(received.at(-1)!)).toMatchObject({ id: '7', type: 'next' });
 
     client.close();
     await until(() => ws.readyState === WebSocket.CLOSED);
-    writer.write(prefix, Buffer.from('null}')); // a closed socket is skipped, not written
+    writes.write(live, prefix, Buffer.from('null}')); // a closed socket is skipped, not written
   });
 });

@@ -1,10 +1,10 @@
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import net from 'node:net';
-import { LiveQueries } from '../src/live/live-queries.js';
+import { LiveQueries, type LiveSpec } from '../src/live/live-queries.js';
 import { listenReconnects } from '../src/metrics.js';
-import { scanCountersVersion } from '../src/db/scans.js';
 import { PgEventTarget } from '../src/live/pg-event-target.js';
+import { PROBES } from '../src/live/probes.js';
 import { createLogger } from '../src/logger.js';
 import { createTestDatabase, until } from './helpers.js';
 
@@ -15,7 +15,7 @@ let events: PgEventTarget;
 let live: LiveQueries;
 let computes = 0;
 
-const total = () => ({
+const total = (): LiveSpec<number> => ({
   badge: 'total',
   key: 'total',
   topics: ['executions'],
@@ -104,14 +104,14 @@ describe('live queries over LISTEN/NOTIFY', () => {
   });
 
   it('watches a probed topic by polling a digest, with no NOTIFY at all', async () => {
-    const probed = new PgEventTarget({ url: db.url, log, heartbeatMs: 10_000, heartbeatTimeoutMs: 5_000, probes: { scans: scanCountersVersion }, probeMs: 30 });
+    const probed = new PgEventTarget({ url: db.url, log, heartbeatMs: 10_000, heartbeatTimeoutMs: 5_000, probes: PROBES, probeMs: 30 });
     const probedLive = new LiveQueries(probed, 20, log);
     try {
       const a = collect(
         probedLive.subscribe({
           badge: 'scans',
           key: 'scans',
-          topics: ['scans'],
+          topics: ['scans'] as const,
           compute: async () => (await sql<{ n: number }[]>`select coalesce(sum(count), 0)::int as n from scan_counters`)[0]!.n,
         }),
       );

@@ -3,6 +3,10 @@ import type { Sql } from '../db/client.js';
 import { committedKillSignalIdsAbove, readKillSignals, type KillSignalRow } from '../db/kill-signals.js';
 import type { Logger } from '../logger.js';
 import type { PgEventTarget } from './pg-event-target.js';
+import type { Topic } from './topics.js';
+
+/** What wakes the feed (src/live/topics.ts). */
+const TOPIC: Topic = 'kill_signals';
 
 const RETRY_MS = 500;
 /** Allowance for the server's and the database's clocks, used only for a subscriber that joined during an outage. */
@@ -72,12 +76,12 @@ export class KillFeed {
         late: false,
         push: (row) => void push(row),
       };
-      if (this.subscribers.size === 0) this.target.addEventListener('kill_signals', this.onChange);
+      if (this.subscribers.size === 0) this.target.addEventListener(TOPIC, this.onChange);
       this.subscribers.add(subscriber);
       this.read();
       await stop;
       this.subscribers.delete(subscriber);
-      if (this.subscribers.size === 0) this.target.removeEventListener('kill_signals', this.onChange);
+      if (this.subscribers.size === 0) this.target.removeEventListener(TOPIC, this.onChange);
     });
   }
 

@@ -3,6 +3,8 @@ import type { Logger } from '../logger.js';
 import { DomainError } from '../errors.js';
 import { livePassDuration, liveRecomputes, liveSubscriptions, wsRefusals } from '../metrics.js';
 import { setLongTimeout, type LongTimer } from '../timers.js';
+import { SocketWrites } from './socket-writes.js';
+import type { Topic } from './topics.js';
 
 export function tooManyLiveGroups(max: number): DomainError {
   return new DomainError(
@@ -17,8 +19,8 @@ export interface LiveSpec<T> {
   badge: string;
   /** The badge and its arguments, e.g. `failureCount:1h:TRAFFIC`; equal keys share one computation. */
   key: string;
-  /** Topics whose changes may move the value. */
-  topics: string[];
+  /** Topics whose changes may move the value (src/live/topics.ts). */
+  topics: readonly Topic[];
   compute(): Promise<T>;
   /** What makes two values "the same" for subscribers; defaults to the whole value as JSON. */
   identity?(value: T): string;
@@ -27,8 +29,8 @@ export interface LiveSpec<T> {
 }
 
 interface TopicTarget {
-  addEventListener(topic: string, listener: (event: Event) => void): void;
-  removeEventListener(topic: string, listener: (event: Event) => void): void;
+  addEventListener(topic: Topic, listener: (event: Event) => void): void;
+  removeEventListener(topic: Topic, listener: (event: Event) => void): void;
 }
 
 type Listener<T> = (value: T) => void;
@@ -81,22 +83,22 @@ export class LiveStream<T> implements AsyncIterable<T> {
 }
 
 /**
- * Live queries multiplexed over subscribers: each distinct badge and argument
- * set is computed once per change and its result handed to every subscriber,
- * so the cost of a change does not grow with the number of subscribers.
+ * The shared recomputes: each distinct badge and argument set is computed
+ * once per change and its result handed to every subscriber, so the cost of a
+ * change does not grow with the number of subscribers.
  *
  * Recomputes are coalesced per entry (at once after a quiet spell, else at
  * most once per interval), and entries that fall due together run together
- * and publish in one pass: a dashboard's five badges on one socket then leave
+ * in one pass (see `pass`): a dashboard's five badges on one socket then leave
  * in one write instead of five.
  */
 export class LiveQueries {
   private readonly entries = new Map<string, LiveEntry<any>>();
-  private readonly byTopic = new Map<string, Set<LiveEntry<any>>>();
+  private readonly byTopic = new Map<Topic, Set<LiveEntry<any>>>();
   private timer: LongTimer | null = null;
   private timerAt = Infinity;
   private readonly onTopic = (event: Event) => {
-    for (const entry of this.byTopic.get(event.type) ?? []) this.invalidate(entry);
+    for (const entry of this.byTopic.get(event.type as Topic) ?? []) this.invalidate(entry);
   };
 
   constructor(
@@ -105,6 +107,8 @@ export class LiveQueries {
     private readonly log: Logger,
     /** LIVE_MAX_GROUPS: each distinct badge and argument set is one recompute per change. */
     private readonly maxEntries = Infinity,
+    /** Where the fan-out's groups write to sockets: held during a pass, released at its end. */
+    readonly writes = new SocketWrites(),
   ) {}
 
   /**
@@ -190,6 +194,7 @@ export class LiveQueries {
     }, Math.max(0, at - Date.now()));
   }
 
+  /** Runs the entries that are due (and those due within BATCH_SLACK_MS) in one pass; re-arms for the next. */
   private async runDue(): Promise<void> {
     const now = Date.now();
     const batch: LiveEntry<any>[] = [];
@@ -200,8 +205,23 @@ export class LiveQueries {
       else next = Math.min(next, entry.dueAt);
     }
     if (next < Infinity) this.arm(next);
-    if (batch.length === 0) return;
+    if (batch.length > 0) await this.pass(batch, now);
+  }
 
+  /**
+   * One pass, top to bottom: this is the whole way of a change to the sockets.
+   *
+   * 1. Recompute every entry of the batch, together (their queries run in parallel).
+   * 2. Compare each value with the last by its identity; a failed recompute keeps
+   *    the last value and is tried again shortly.
+   * 3. Publish the changed values, synchronously, with the socket writes held: a
+   *    fan-out group (src/live/fanout.ts) executes its document and serialises the
+   *    result once, then queues it for each of its sockets; an SSE stream pushes it.
+   * 4. Release the writes: each socket that got anything is written once, however
+   *    many of its badges changed.
+   * 5. Stop the pass timer (opsgraph_live_pass_seconds: recompute to last socket written).
+   */
+  private async pass(batch: LiveEntry<any>[], now: number): Promise<void> {
     const stopTimer = livePassDuration.startTimer();
     for (const entry of batch) {
       entry.dueAt = null;
@@ -209,8 +229,9 @@ export class LiveQueries {
       entry.lastRunAt = now;
       liveRecomputes.inc({ badge: entry.spec.badge });
     }
+    // 1.
     const results = await Promise.allSettled(batch.map((entry) => entry.spec.compute()));
-    // Publish every changed value in one synchronous pass, so writes to one socket can be joined.
+    // 2.
     const changed: LiveEntry<any>[] = [];
     batch.forEach((entry, i) => {
       entry.running = false;
@@ -232,17 +253,25 @@ export class LiveQueries {
       if (entry.dueAt !== null) this.arm(entry.dueAt);
       void this.scheduleAging(entry, value);
     });
-    for (const entry of changed) {
-      for (const listener of entry.listeners) {
-        try {
-          listener(entry.value!.value);
-        } catch (error) {
-          this.log.error({ err: error, key: entry.spec.key }, 'live badge listener failed');
+    if (changed.length === 0) return;
+    // 3.
+    this.writes.hold();
+    try {
+      for (const entry of changed) {
+        for (const listener of entry.listeners) {
+          try {
+            listener(entry.value!.value);
+          } catch (error) {
+            this.log.error({ err: error, key: entry.spec.key }, 'live badge listener failed');
+          }
         }
       }
+    } finally {
+      // 4.
+      this.writes.release();
     }
-    // Sockets are written at the end of the tick (src/live/frame-writer.ts); this tick callback runs after that.
-    if (changed.length > 0) process.nextTick(stopTimer);
+    // 5.
+    stopTimer();
   }
 
   private async scheduleAging<T>(entry: LiveEntry<T>, value: T): Promise<void> {

@@ -4,6 +4,8 @@ import { reconnectBackoff } from '../db/client.js';
 import type { Logger } from '../logger.js';
 import { listenFailures, listenReconnects } from '../metrics.js';
 import { setLongInterval, setLongTimeout, type LongTimer } from '../timers.js';
+import { startProbe, type Probe } from './probes.js';
+import { channelOf, type PolledTopic, type Topic } from './topics.js';
 
 /** LISTEN that fails (the database is down) is retried after this, doubling up to LISTEN_RETRY_MAX_MS. */
 const LISTEN_RETRY_MS = 250;
@@ -22,12 +24,10 @@ export interface PgEventTargetOptions {
   heartbeatMs: number;
   heartbeatTimeoutMs: number;
   /**
-   * Topics watched by probing instead of NOTIFY: a cheap query whose answer
-   * changes whenever the topic's data does, run every `probeMs` while the topic
-   * has listeners. For hot write paths, where a NOTIFY per transaction would
-   * serialise commits.
+   * The polled topics' probes (src/live/probes.ts), each run every `probeMs`
+   * while its topic has listeners; a topic without one is LISTENed to.
    */
-  probes?: Record<string, (sql: postgres.Sql) => Promise<string>>;
+  probes?: Partial<Record<PolledTopic, Probe>>;
   probeMs?: number;
 }
 
@@ -36,19 +36,19 @@ export interface PgEventTargetOptions {
  * manner of yoga's redis event target; changes are published by the SQL that
  * makes them (pg_notify in the triggers of sql/), never through here. A
  * topic is LISTENed on its first listener and UNLISTENed after its last, all
- * on one dedicated connection per instance. Topic `t` is channel
- * `opsgraph_t`. Notifications sent while the connection was down are lost, so
+ * on one dedicated connection per instance, on the channel the catalogue
+ * gives it (src/live/topics.ts). Notifications sent while the connection was down are lost, so
  * after every reconnect each live topic gets a `reconnected` event and its
  * listeners look again. A connection can also die silently, so a heartbeat
  * goes round through the database; when it does not come back in time, the
  * connection is replaced.
  */
 export class PgEventTarget {
-  private readonly listeners = new Map<string, Set<Listener>>();
-  private readonly unlistens = new Map<string, Promise<() => Promise<void>>>();
+  private readonly listeners = new Map<Topic, Set<Listener>>();
+  private readonly unlistens = new Map<Topic, Promise<() => Promise<void>>>();
   /** The current LISTEN attempt of each topic: an attempt that is no longer current stops retrying. */
-  private readonly listenAttempts = new Map<string, object>();
-  private readonly probeTimers = new Map<string, LongTimer>();
+  private readonly listenAttempts = new Map<Topic, object>();
+  private readonly probeTimers = new Map<Topic, LongTimer>();
   private client: postgres.Sql;
   private readonly heartbeatChannel = `opsgraph_heartbeat_${randomUUID().replaceAll('-', '')}`;
   private heartbeatTimer: LongTimer | null = null;
@@ -73,20 +73,32 @@ export class PgEventTarget {
     });
   }
 
-  addEventListener(topic: string, listener: EventListenerOrEventListenerObject | null): void {
+  addEventListener(topic: Topic, listener: EventListenerOrEventListenerObject | null): void {
     if (typeof listener !== 'function') return;
     const fn = listener as Listener;
     let set = this.listeners.get(topic);
     if (!set) {
       set = new Set();
       this.listeners.set(topic, set);
-      if (this.options.probes?.[topic]) this.startProbe(topic, this.options.probes[topic]!);
-      else this.unlistens.set(topic, this.listen(topic));
+      const probe = this.options.probes?.[topic as PolledTopic];
+      if (probe) {
+        this.probeTimers.set(
+          topic,
+          startProbe({
+            topic,
+            probe,
+            client: () => this.client,
+            intervalMs: this.options.probeMs ?? 100,
+            changed: () => this.emit(topic, false),
+            log: this.options.log,
+          }),
+        );
+      } else this.unlistens.set(topic, this.listen(topic));
     }
     set.add(fn);
   }
 
-  removeEventListener(topic: string, listener: EventListenerOrEventListenerObject | null): void {
+  removeEventListener(topic: Topic, listener: EventListenerOrEventListenerObject | null): void {
     const set = this.listeners.get(topic);
     if (!set || typeof listener !== 'function') return;
     set.delete(listener as Listener);
@@ -108,7 +120,7 @@ export class PgEventTarget {
    * target closes. Once LISTEN is in place, onlisten makes every listener look
    * again, so subscribers get the current value when the database is back.
    */
-  private async listen(topic: string): Promise<() => Promise<void>> {
+  private async listen(topic: Topic): Promise<() => Promise<void>> {
     const attempt = {};
     this.listenAttempts.set(topic, attempt);
     const current = () => !this.closed && this.listenAttempts.get(topic) === attempt;
@@ -120,7 +132,7 @@ export class PgEventTarget {
       const live = () => active && current();
       try {
         const { unlisten } = await this.client.listen(
-          `opsgraph_${topic}`,
+          channelOf(topic),
           () => live() && this.emit(topic, false),
           () => {
             if (!live()) return;
@@ -144,29 +156,7 @@ export class PgEventTarget {
     return async () => {};
   }
 
-  private startProbe(topic: string, probe: (sql: postgres.Sql) => Promise<string>): void {
-    let last: string | null = null;
-    let running = false;
-    const run = async () => {
-      if (running) return;
-      running = true;
-      try {
-        const answer = await probe(this.client);
-        // The first answer is news too: a change may have landed between the badge's first read and it,
-        // as it may before a LISTEN takes effect.
-        if (answer !== last) this.emit(topic, false);
-        last = answer;
-      } catch (error) {
-        this.options.log.debug({ err: error, topic }, 'probe failed');
-      } finally {
-        running = false;
-      }
-    };
-    void run();
-    this.probeTimers.set(topic, setLongInterval(() => void run(), this.options.probeMs ?? 100));
-  }
-
-  private emit(topic: string, reconnected: boolean): void {
+  private emit(topic: Topic, reconnected: boolean): void {
     const event = Object.assign(new Event(topic), { detail: { reconnected } }) as TopicEvent;
     for (const listener of [...(this.listeners.get(topic) ?? [])]) {
       try {
@@ -225,7 +215,7 @@ export class PgEventTarget {
   }
 
   /** Resolves once LISTEN for `topic` is in place (tests wait on it). */
-  async listening(topic: string): Promise<void> {
+  async listening(topic: Topic): Promise<void> {
     await this.unlistens.get(topic);
   }
 

@@ -1,131 +1,18 @@
-import type { Services } from '../context.js';
-import type { LiveSpec } from '../live/live-queries.js';
-import { countFailures, oldestFailureInWindow, type FailureCount, type FailureCountArgs } from './failures.js';
-import { parseSince } from '../failure-window.js';
-import { deadLetterCount, failedNotificationCount } from './notifications.js';
-import { jobLiveCounts, inFlightTotals } from './jobs.js';
-import { scanStats } from './scans.js';
-import type { ScanStatsRow } from '../db/scans.js';
-import type { LiveCounts } from '../db/jobs.js';
+import type { Context } from '../context.js';
+import type { FailureCountArgs } from './failures.js';
+import { dashboardBadge, deadLetterCountBadge, failureCountBadge, jobLiveCountsBadge, scanStatsBadge } from '../live/badges.js';
 
-// The live badges: what each one computes, which topics move it, and what
-// makes two of its values the same for a subscriber. Timestamps (asOf,
-// updatedAt) are not part of a badge's identity: a new asOf alone is not news.
+// The live badge subscriptions: each joins its badge's shared recompute
+// (src/live/), which the graphql-ws fan-out and SSE streams read from.
 
-export function scanStatsBadge(services: Services): LiveSpec<ScanStatsRow> {
-  return {
-    badge: 'scanStats',
-    key: 'scanStats',
-    topics: ['scans'],
-    compute: () => scanStats(services),
-    identity: (value) => JSON.stringify([value.total, value.stats]),
-  };
-}
+export const liveScanStats = (ctx: Context) => ctx.live.subscribe(scanStatsBadge(ctx));
 
-/** Validates `since` at once, so a bad window is refused at subscribe time. */
-export function failureCountBadge(services: Services, args: FailureCountArgs): LiveSpec<FailureCount> {
-  parseSince(args.since);
-  const kind = args.kind ?? null;
-  return {
-    badge: 'failureCount',
-    key: `failureCount:${args.since}:${kind ?? ''}`,
-    topics: ['failures'],
-    compute: () => countFailures(services, { since: args.since, kind }),
-    identity: (value) => String(value.count),
-    nextChangeAt: async (value) =>
-      (await oldestFailureInWindow(services, { since: args.since, kind, asOf: value.asOf })).leavesAt,
-  };
-}
+/** Refuses a bad window at subscribe time. */
+export const liveFailureCount = (ctx: Context, args: FailureCountArgs) => ctx.live.subscribe(failureCountBadge(ctx, args));
 
-export function deadLetterCountBadge(services: Services): LiveSpec<number> {
-  return {
-    badge: 'deadLetterCount',
-    key: 'deadLetterCount',
-    topics: ['notifications'],
-    compute: () => deadLetterCount(services),
-  };
-}
+export const liveDeadLetterCount = (ctx: Context) => ctx.live.subscribe(deadLetterCountBadge(ctx));
 
-export function jobLiveCountsBadge(services: Services, jobId: string): LiveSpec<LiveCounts> {
-  return {
-    badge: 'jobLiveCounts',
-    key: `jobLiveCounts:${jobId}`,
-    topics: ['executions'],
-    compute: () => jobLiveCounts(services, jobId),
-  };
-}
+export const liveJobCounts = (ctx: Context, jobId: string) => ctx.live.subscribe(jobLiveCountsBadge(ctx, jobId));
 
-export interface DashboardValue {
-  /** The badge for the default window, 1h over every kind. */
-  failureCount: FailureCount;
-  /** The other windows a live dashboard asked for, by windowKey: counted and aged out with it. */
-  windows?: Record<string, FailureCount>;
-  deadLetterCount: number;
-  failedNotificationCount: number;
-  jobsRunning: number;
-  jobsPending: number;
-  scanStats: ScanStatsRow;
-}
-
-export const DASHBOARD_WINDOW = '1h';
-
-export const windowKey = (args: FailureCountArgs) => `${args.since}:${args.kind ?? ''}`;
-
-export async function dashboard(services: Services, windows: FailureCountArgs[] = []): Promise<DashboardValue> {
-  const [failureCount, dead, failed, inFlight, scans, counted] = await Promise.all([
-    countFailures(services, { since: DASHBOARD_WINDOW }),
-    deadLetterCount(services),
-    failedNotificationCount(services),
-    inFlightTotals(services),
-    scanStats(services),
-    Promise.all(windows.map((window) => countFailures(services, window))),
-  ]);
-  return {
-    failureCount,
-    ...(windows.length > 0 && { windows: Object.fromEntries(counted.map((count, i) => [windowKey(windows[i]!), count])) }),
-    deadLetterCount: dead,
-    failedNotificationCount: failed,
-    jobsRunning: inFlight.running,
-    jobsPending: inFlight.pending,
-    scanStats: scans,
-  };
-}
-
-/**
- * The live dashboard. `windows` are the failureCount windows its selection
- * asks for besides the default one: each is counted with the dashboard, is
- * part of its identity, and ages out on its own (the earliest instant any of
- * them changes with no write), with the same scheduling as the top-level badge.
- */
-export function dashboardBadge(services: Services, windows: FailureCountArgs[] = []): LiveSpec<DashboardValue> {
-  const unique = [...new Map(windows.map((w) => [windowKey(w), { since: w.since, kind: w.kind ?? null }])).values()]
-    .filter((w) => windowKey(w) !== windowKey({ since: DASHBOARD_WINDOW }))
-    .sort((a, b) => windowKey(a).localeCompare(windowKey(b)));
-  for (const window of unique) parseSince(window.since);
-  return {
-    badge: 'dashboard',
-    key: ['dashboard', ...unique.map(windowKey)].join('|'),
-    topics: ['failures', 'notifications', 'executions', 'scans'],
-    compute: () => dashboard(services, unique),
-    identity: (value) =>
-      JSON.stringify([
-        value.failureCount.count,
-        unique.map((w) => value.windows?.[windowKey(w)]?.count),
-        value.deadLetterCount,
-        value.failedNotificationCount,
-        value.jobsRunning,
-        value.jobsPending,
-        value.scanStats.total,
-        value.scanStats.stats,
-      ]),
-    nextChangeAt: async (value) => {
-      const counts: (FailureCountArgs & { asOf: Date })[] = [
-        { since: DASHBOARD_WINDOW, kind: null, asOf: value.failureCount.asOf },
-        ...unique.map((w) => ({ ...w, asOf: value.windows?.[windowKey(w)]?.asOf ?? value.failureCount.asOf })),
-      ];
-      const leaves = await Promise.all(counts.map(async (args) => (await oldestFailureInWindow(services, args)).leavesAt));
-      const times = leaves.filter((at): at is Date => at !== null).map((at) => at.getTime());
-      return times.length === 0 ? null : new Date(Math.min(...times));
-    },
-  };
-}
+/** `windows`: the failureCount windows the subscription's selection asks for besides the default one. */
+export const liveDashboard = (ctx: Context, windows: FailureCountArgs[]) => ctx.live.subscribe(dashboardBadge(ctx, windows));

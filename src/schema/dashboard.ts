@@ -1,5 +1,5 @@
 import { countFailures } from '../resolvers/failures.js';
-import { dashboard, DASHBOARD_WINDOW, windowKey, type DashboardValue } from '../resolvers/live-badges.js';
+import { dashboard, DASHBOARD_WINDOW, windowKey, type DashboardValue } from '../resolvers/dashboard.js';
 import { DASHBOARD_ID } from '../badge-ids.js';
 import { builder } from './builder.js';
 import { FailureCountRef, OrchestratorKind } from './failures.js';

@@ -1,10 +1,4 @@
-import {
-  dashboardBadge,
-  deadLetterCountBadge,
-  failureCountBadge,
-  jobLiveCountsBadge,
-  scanStatsBadge,
-} from '../resolvers/live-badges.js';
+import { liveDashboard, liveDeadLetterCount, liveFailureCount, liveJobCounts, liveScanStats } from '../resolvers/live-badges.js';
 import { killSignalFeed } from '../resolvers/kill-signals.js';
 import { builder } from './builder.js';
 import { DashboardRef } from './dashboard.js';
@@ -17,7 +11,7 @@ import { selectedFailureWindows } from './selected-windows.js';
 // Each badge emits its current value at once, then each change, never the same
 // value twice in a row; subscribers with equal arguments share one computation.
 // LIVE_BADGE marks the fields whose graphql-ws subscribers are written to
-// straight from their badge's group (src/yoga/live-fanout.ts).
+// straight from their badge's group (src/live/fanout.ts).
 const LIVE_BADGE = { liveBadge: true };
 
 builder.subscriptionField('scanStats', (t) =>
@@ -26,7 +20,7 @@ builder.subscriptionField('scanStats', (t) =>
     description: 'VIEWER.',
     authScopes: { viewer: true },
     extensions: LIVE_BADGE,
-    subscribe: (_root, _args, ctx) => ctx.live.subscribe(scanStatsBadge(ctx)),
+    subscribe: (_root, _args, ctx) => liveScanStats(ctx),
     resolve: (value) => value,
   }),
 );
@@ -43,7 +37,7 @@ builder.subscriptionField('failureCount', (t) =>
       since: t.arg.string({ required: true, defaultValue: '1h' }),
       kind: t.arg({ type: OrchestratorKind }),
     },
-    subscribe: (_root, args, ctx) => ctx.live.subscribe(failureCountBadge(ctx, args)),
+    subscribe: (_root, args, ctx) => liveFailureCount(ctx, args),
     resolve: (value) => value,
   }),
 );
@@ -53,7 +47,7 @@ builder.subscriptionField('deadLetterCount', (t) =>
     description: 'Number of DEAD notifications. VIEWER.',
     authScopes: { viewer: true },
     extensions: LIVE_BADGE,
-    subscribe: (_root, _args, ctx) => ctx.live.subscribe(deadLetterCountBadge(ctx)),
+    subscribe: (_root, _args, ctx) => liveDeadLetterCount(ctx),
     resolve: (value) => value,
   }),
 );
@@ -65,7 +59,7 @@ builder.subscriptionField('jobLiveCounts', (t) =>
     authScopes: { viewer: true },
     extensions: LIVE_BADGE,
     args: { jobId: t.arg.id({ required: true }) },
-    subscribe: (_root, args, ctx) => ctx.live.subscribe(jobLiveCountsBadge(ctx, String(args.jobId))),
+    subscribe: (_root, args, ctx) => liveJobCounts(ctx, String(args.jobId)),
     resolve: (value) => value,
   }),
 );
@@ -78,7 +72,7 @@ builder.subscriptionField('dashboard', (t) =>
       'is recorded and when one leaves its window, like the top-level badge. VIEWER.',
     authScopes: { viewer: true },
     extensions: LIVE_BADGE,
-    subscribe: (_root, _args, ctx, info) => ctx.live.subscribe(dashboardBadge(ctx, selectedFailureWindows(info))),
+    subscribe: (_root, _args, ctx, info) => liveDashboard(ctx, selectedFailureWindows(info)),
     resolve: (value) => value,
   }),
 );

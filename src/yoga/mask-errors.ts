@@ -1,7 +1,6 @@
-import { GraphQLError, type ExecutionResult } from 'graphql';
+import { GraphQLError } from 'graphql';
 import { maskError, type Plugin } from 'graphql-yoga';
 import type { Logger } from '../logger.js';
-import { withoutSuggestions } from './no-suggestions.js';
 
 // postgres.js connection failures and PostgreSQL's "shutting down / cannot connect now" states.
 const DATABASE_UNAVAILABLE = new Set([
@@ -40,15 +39,6 @@ export function errorMasking(log: Logger) {
       log.error({ err: original }, 'internal error (masked for the client)');
       return maskError(error, message, isDev);
     },
-  };
-}
-
-/** The same masking for a result that does not pass through yoga (a live badge written straight to sockets). */
-export function maskResult(masking: ReturnType<typeof errorMasking>, suggestions = true) {
-  return (result: ExecutionResult): ExecutionResult => {
-    if (!result.errors?.length) return result;
-    const masked = { ...result, errors: result.errors.map((error) => masking.maskError(error, 'Unexpected error.') as GraphQLError) };
-    return suggestions ? masked : withoutSuggestions(masked);
   };
 }
 

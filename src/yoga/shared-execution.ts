@@ -51,7 +51,7 @@ function mapStream<T, U>(source: AsyncIterable<T>, map: (value: T) => Promise<U>
  * Subscriptions whose events are executed once per distinct operation,
  * variables and roles, not once per subscriber: the cost of a change no longer
  * grows with the number of dashboards watching it. (Live badges over
- * graphql-ws go further and skip this path: src/yoga/live-fanout.ts.)
+ * graphql-ws go further and skip this path: src/live/fanout.ts.)
  */
 export function sharedExecutionPlugin(): Plugin<Context> {
   return {

@@ -1,4 +1,5 @@
 import {
+  GraphQLError,
   createSourceEventStream,
   execute,
   getOperationAST,
@@ -8,24 +9,35 @@ import {
   type ExecutionResult,
   type GraphQLSchema,
 } from 'graphql';
-import { nextMessagePrefix, type FrameWriter } from '../live/frame-writer.js';
-import { LiveStream, tooManyLiveGroups } from '../live/live-queries.js';
 import { DomainError } from '../errors.js';
 import { liveGroups, liveSubscriptions, wsRefusals } from '../metrics.js';
-import { sharedResultKey } from './group-key.js';
-import { countErrors, logSubscriptionStarted } from './observability.js';
+import { sharedResultKey } from '../yoga/group-key.js';
+import type { errorMasking } from '../yoga/mask-errors.js';
+import { withoutSuggestions } from '../yoga/no-suggestions.js';
+import { countErrors, logSubscriptionStarted } from '../yoga/observability.js';
+import { LiveStream, tooManyLiveGroups } from './live-queries.js';
+import { nextMessagePrefix, type LiveSocket, type SocketWrites } from './socket-writes.js';
 
 /** Where a graphql-ws subscription's `next` messages go. */
-export interface LiveSocket {
-  writer: FrameWriter;
+export interface LiveTarget {
+  socket: LiveSocket;
   /** The subscription's id on its connection. */
   id: string;
 }
 
-export type MaskResult = (result: ExecutionResult) => ExecutionResult;
+type MaskResult = (result: ExecutionResult) => ExecutionResult;
+
+/** yoga's error masking, for a result that does not pass through yoga. */
+function maskResult(masking: ReturnType<typeof errorMasking>, suggestions: boolean): MaskResult {
+  return (result) => {
+    if (!result.errors?.length) return result;
+    const masked = { ...result, errors: result.errors.map((error) => masking.maskError(error, 'Unexpected error.') as GraphQLError) };
+    return suggestions ? masked : withoutSuggestions(masked);
+  };
+}
 
 interface Sink {
-  writer: FrameWriter;
+  socket: LiveSocket;
   prefix: Buffer;
 }
 
@@ -43,18 +55,21 @@ class Group {
   constructor(
     private readonly args: ExecutionArgs,
     private readonly mask: MaskResult,
+    private readonly writes: SocketWrites,
   ) {}
 
+  /** Executes and serialises a new value once, and writes it to every socket (held until the pass ends). */
   publish(value: unknown): void {
     const version = ++this.version;
     const result = execute({ ...this.args, rootValue: value });
+    // A field that resolves later (a dashboard window not counted with it) is written when it does, on its own.
     if (result instanceof Promise) void result.then((settled) => version === this.version && this.deliver(settled));
     else this.deliver(result);
   }
 
   add(sink: Sink): void {
     this.sinks.add(sink);
-    if (this.body) sink.writer.write(sink.prefix, this.body);
+    if (this.body) this.writes.write(sink.socket, sink.prefix, this.body);
   }
 
   private deliver(result: ExecutionResult): void {
@@ -65,7 +80,7 @@ class Group {
     const body = Buffer.from(`${JSON.stringify(masked)}}`);
     if (this.body?.equals(body)) return;
     this.body = body;
-    for (const sink of this.sinks) sink.writer.write(sink.prefix, body);
+    for (const sink of this.sinks) this.writes.write(sink.socket, sink.prefix, body);
   }
 }
 
@@ -98,12 +113,19 @@ export function isLiveBadgeOperation(schema: GraphQLSchema, document: DocumentNo
  */
 export class LiveFanout {
   private readonly groups = new Map<string, Group>();
+  private readonly mask: MaskResult;
 
   constructor(
-    private readonly mask: MaskResult,
+    masking: ReturnType<typeof errorMasking>,
+    /** Whether errors may suggest field names (INTROSPECTION). */
+    suggestions: boolean,
+    /** The shared recomputes' writes: held during a pass, so each socket is written once per pass. */
+    private readonly writes: SocketWrites,
     /** LIVE_MAX_GROUPS: every group is one recompute per change, so distinct argument sets are bounded. */
     private readonly maxGroups = Infinity,
-  ) {}
+  ) {
+    this.mask = maskResult(masking, suggestions);
+  }
 
   /**
    * Runs the subscription's root field (scope-auth's check on subscribe and
@@ -112,9 +134,9 @@ export class LiveFanout {
    * Throws a DomainError when a new group would pass LIVE_MAX_GROUPS. Either
    * refusal is counted in opsgraph_graphql_errors_total, as over HTTP.
    */
-  async subscribe(args: ExecutionArgs, socket: LiveSocket): Promise<AsyncIterableIterator<never> | ExecutionResult> {
+  async subscribe(args: ExecutionArgs, target: LiveTarget): Promise<AsyncIterableIterator<never> | ExecutionResult> {
     try {
-      const outcome = await this.open(args, socket);
+      const outcome = await this.open(args, target);
       if (!(Symbol.asyncIterator in outcome)) countErrors(outcome.errors);
       return outcome;
     } catch (error) {
@@ -123,7 +145,7 @@ export class LiveFanout {
     }
   }
 
-  private async open(args: ExecutionArgs, socket: LiveSocket): Promise<AsyncIterableIterator<never> | ExecutionResult> {
+  private async open(args: ExecutionArgs, target: LiveTarget): Promise<AsyncIterableIterator<never> | ExecutionResult> {
     const source = await createSourceEventStream(args);
     if (!(source instanceof LiveStream)) {
       if (Symbol.asyncIterator in source) throw new Error('a field marked liveBadge must resolve to a LiveStream');
@@ -133,7 +155,7 @@ export class LiveFanout {
       return this.mask(source);
     }
     logSubscriptionStarted(args, { badge: source.spec.key });
-    return this.join(source, args, socket);
+    return this.join(source, args, target);
   }
 
   /**
@@ -141,7 +163,7 @@ export class LiveFanout {
    * returned yields nothing and leaves the group when graphql-ws returns it
    * (a `complete`, or the socket closing).
    */
-  private join(stream: LiveStream<unknown>, args: ExecutionArgs, socket: LiveSocket): AsyncIterableIterator<never> {
+  private join(stream: LiveStream<unknown>, args: ExecutionArgs, target: LiveTarget): AsyncIterableIterator<never> {
     const key = groupKey(stream, args);
     let group = this.groups.get(key);
     if (!group && this.groups.size >= this.maxGroups) {
@@ -149,13 +171,13 @@ export class LiveFanout {
       throw tooManyLiveGroups(this.maxGroups);
     }
     if (!group) {
-      const created = new Group(args, this.mask);
+      const created = new Group(args, this.mask, this.writes);
       this.groups.set(key, created);
       liveGroups.inc();
       created.unlisten = stream.listen((value) => created.publish(value));
       group = created;
     }
-    const sink: Sink = { writer: socket.writer, prefix: nextMessagePrefix(socket.id) };
+    const sink: Sink = { socket: target.socket, prefix: nextMessagePrefix(target.id) };
     group.add(sink);
     // Keep nothing of the stream: its spec holds the subscriber's whole GraphQL context.
     const badge = stream.spec.badge;

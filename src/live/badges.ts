@@ -1,0 +1,98 @@
+import type { Services } from '../context.js';
+import type { LiveCounts } from '../db/jobs.js';
+import type { ScanStatsRow } from '../db/scans.js';
+import { parseSince } from '../failure-window.js';
+import { dashboard, DASHBOARD_WINDOW, windowKey, type DashboardValue } from '../resolvers/dashboard.js';
+import { countFailures, oldestFailureInWindow, type FailureCount, type FailureCountArgs } from '../resolvers/failures.js';
+import { jobLiveCounts } from '../resolvers/jobs.js';
+import { deadLetterCount } from '../resolvers/notifications.js';
+import { scanStats } from '../resolvers/scans.js';
+import type { LiveSpec } from './live-queries.js';
+import { topicsWaking } from './topics.js';
+
+// The live badges: what each one computes (the resolvers' own queries), which
+// topics move it (from the catalogue, src/live/topics.ts), and what makes two
+// of its values the same for a subscriber. Timestamps (asOf, updatedAt) are
+// not part of a badge's identity: a new asOf alone is not news.
+
+export function scanStatsBadge(services: Services): LiveSpec<ScanStatsRow> {
+  return {
+    badge: 'scanStats',
+    key: 'scanStats',
+    topics: topicsWaking('scanStats'),
+    compute: () => scanStats(services),
+    identity: (value) => JSON.stringify([value.total, value.stats]),
+  };
+}
+
+/** Validates `since` at once, so a bad window is refused at subscribe time. */
+export function failureCountBadge(services: Services, args: FailureCountArgs): LiveSpec<FailureCount> {
+  parseSince(args.since);
+  const kind = args.kind ?? null;
+  return {
+    badge: 'failureCount',
+    key: `failureCount:${args.since}:${kind ?? ''}`,
+    topics: topicsWaking('failureCount'),
+    compute: () => countFailures(services, { since: args.since, kind }),
+    identity: (value) => String(value.count),
+    nextChangeAt: async (value) =>
+      (await oldestFailureInWindow(services, { since: args.since, kind, asOf: value.asOf })).leavesAt,
+  };
+}
+
+export function deadLetterCountBadge(services: Services): LiveSpec<number> {
+  return {
+    badge: 'deadLetterCount',
+    key: 'deadLetterCount',
+    topics: topicsWaking('deadLetterCount'),
+    compute: () => deadLetterCount(services),
+  };
+}
+
+export function jobLiveCountsBadge(services: Services, jobId: string): LiveSpec<LiveCounts> {
+  return {
+    badge: 'jobLiveCounts',
+    key: `jobLiveCounts:${jobId}`,
+    topics: topicsWaking('jobLiveCounts'),
+    compute: () => jobLiveCounts(services, jobId),
+  };
+}
+
+/**
+ * The live dashboard. `windows` are the failureCount windows its selection
+ * asks for besides the default one: each is counted with the dashboard, is
+ * part of its identity, and ages out on its own (the earliest instant any of
+ * them changes with no write), with the same scheduling as the top-level badge.
+ */
+export function dashboardBadge(services: Services, windows: FailureCountArgs[] = []): LiveSpec<DashboardValue> {
+  const unique = [...new Map(windows.map((w) => [windowKey(w), { since: w.since, kind: w.kind ?? null }])).values()]
+    .filter((w) => windowKey(w) !== windowKey({ since: DASHBOARD_WINDOW }))
+    .sort((a, b) => windowKey(a).localeCompare(windowKey(b)));
+  for (const window of unique) parseSince(window.since);
+  return {
+    badge: 'dashboard',
+    key: ['dashboard', ...unique.map(windowKey)].join('|'),
+    topics: topicsWaking('dashboard'),
+    compute: () => dashboard(services, unique),
+    identity: (value) =>
+      JSON.stringify([
+        value.failureCount.count,
+        unique.map((w) => value.windows?.[windowKey(w)]?.count),
+        value.deadLetterCount,
+        value.failedNotificationCount,
+        value.jobsRunning,
+        value.jobsPending,
+        value.scanStats.total,
+        value.scanStats.stats,
+      ]),
+    nextChangeAt: async (value) => {
+      const counts: (FailureCountArgs & { asOf: Date })[] = [
+        { since: DASHBOARD_WINDOW, kind: null, asOf: value.failureCount.asOf },
+        ...unique.map((w) => ({ ...w, asOf: value.windows?.[windowKey(w)]?.asOf ?? value.failureCount.asOf })),
+      ];
+      const leaves = await Promise.all(counts.map(async (args) => (await oldestFailureInWindow(services, args)).leavesAt));
+      const times = leaves.filter((at): at is Date => at !== null).map((at) => at.getTime());
+      return times.length === 0 ? null : new Date(Math.min(...times));
+    },
+  };
+}
