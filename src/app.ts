@@ -11,7 +11,7 @@ import { loadConfig, type Config } from './config.js';
 import { formatDuration } from './duration.js';
 import { htmlSecurityHeaders, renderGraphiQL } from './graphiql.js';
 import type { Context, Services } from './context.js';
-import { createSql, type Sql } from './db/client.js';
+import { createSql, fetchArrayTypesOnce, type Sql } from './db/client.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.js';
 import { migrate } from './db/migrate.js';
 import { createOpsRoutes, serveMetrics } from './http.js';
@@ -71,6 +71,7 @@ export async function buildApp(env: Record<string, string | undefined> = process
   registerPoolMetrics(sql, applicationName);
   const applied = await migrate(sql);
   if (applied.length > 0) log.info({ applied }, 'applied migrations');
+  await fetchArrayTypesOnce(sql);
 
   const devMode = config.jwt.secret === null && config.jwt.jwksUrl === null;
   const secret = devMode ? await loadOrCreateDevSecret(config.dataDir) : config.jwt.secret;

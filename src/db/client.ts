@@ -40,3 +40,22 @@ export function createSql(url: string, max: number, onQuery?: (query: string) =>
     connection: { application_name: name },
   });
 }
+
+/** PostgreSQL's text[] type: present among the pool's parsers once postgres.js has fetched the array types. */
+const TEXT_ARRAY_OID = 1009;
+
+/**
+ * Makes the pool fetch the database's array types once instead of on every connection it opens.
+ * postgres.js (fetch_types, on by default) runs that fetch as each new connection's first query,
+ * in a promise it discards (src/connection.js: ReadyForQuery calls fetchArrayTypes() and drops the
+ * result). A connection closed, killed or destroyed by `sql.end({ timeout })` while the fetch runs
+ * rejects that promise, and nothing can handle it: an unhandled `write CONNECTION_DESTROYED` /
+ * `CONNECTION_CLOSED` or 57P01 (porsager/postgres#1192, #1223, open in 3.4.9). Every reconnect during
+ * a database outage reopened that window (test/faults.test.ts caught it). The types are the same for
+ * every connection to one database, and postgres.js keeps the parsers and serializers it registers on
+ * the pool's shared options, so after the first fetch new connections skip it.
+ */
+export async function fetchArrayTypesOnce(sql: Sql): Promise<void> {
+  await sql`select 1`;
+  if (TEXT_ARRAY_OID in sql.options.parsers) (sql.options as { fetch_types: boolean }).fetch_types = false;
+}
