@@ -181,6 +181,9 @@ export async function prepareRootCluster(dataDir: string, rootDir: string, passw
         uid: user.uid,
         gid: user.gid,
         stdio: ['ignore', 'ignore', 'pipe'],
+        // A process group of its own: Ctrl-C signals the terminal's whole group, and PostgreSQL would
+        // shut down at once, under requests still draining; opsgraph stops it itself, last.
+        detached: true,
       });
       child = started;
       let output = '';
