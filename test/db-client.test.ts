@@ -1,6 +1,6 @@
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSql, type Sql } from '../src/db/client.js';
+import { createSql, fetchArrayTypesOnce, type Sql } from '../src/db/client.js';
 import { transaction } from '../src/db/transaction.js';
 import { createTestDatabase } from './helpers.js';
 
@@ -120,6 +120,69 @@ describe('createSql: a query pool at max_pipeline 1, transactions on a pool of t
       await Promise.all(busy);
     } finally {
       await sql.end();
+    }
+  });
+});
+
+// postgres.js fetches the array types as each new connection's first query, in a promise it discards
+// (porsager/postgres#1192): a connection destroyed or killed during that fetch leaked an unhandled
+// rejection (the fault matrix saw `write CONNECTION_DESTROYED` / `CONNECTION_CLOSED`). The pool fetches
+// them once; test/setup/unhandled-rejections.ts fails this file on any leak.
+describe('createSql: array types fetched once', () => {
+  const TYPES_QUERY = 'pg_catalog.pg_type';
+  const killBackends = async (name: string) => {
+    const admin = postgres(db.url, { max: 1, onnotice: () => {}, fetch_types: false });
+    await admin`select pg_terminate_backend(pid) from pg_stat_activity where application_name = ${name}`;
+    await admin.end();
+  };
+
+  it('a later connection skips the fetch, and arrays still go both ways on it', async () => {
+    const seen: string[] = [];
+    const sql = createSql(db.url, 1, (query) => seen.push(query), 'types-once-test');
+    try {
+      await fetchArrayTypesOnce(sql);
+      // One fetch per pool: the query pool and the transaction pool.
+      expect(seen.filter((q) => q.includes(TYPES_QUERY))).toHaveLength(2);
+      await killBackends('types-once-test');
+      // The pool may not have seen the kill yet: the first query can still meet the dead socket.
+      const query = () => sql`select ${sql.array(['a', 'b'])}::text[] as texts, array[1, 2]::bigint[] as ids`;
+      const [row] = await query().catch(query);
+      expect(row).toEqual({ texts: ['a', 'b'], ids: ['1', '2'] });
+      const [tx] = await sql.begin((t) => t`select ${sql.array(['c'])}::text[] as texts`);
+      expect(tx).toEqual({ texts: ['c'] });
+      expect(seen.filter((q) => q.includes(TYPES_QUERY)), 'the reconnect fetched the types again').toHaveLength(2);
+    } finally {
+      await sql.end({ timeout: 1 });
+    }
+  });
+
+  it('a connection destroyed while it opens leaks no rejection', async () => {
+    let destroyOnNextStatement = false;
+    let sql: ReturnType<typeof createSql>;
+    sql = createSql(db.url, 1, () => {
+      // The first statement of the new connection: before the fix, postgres.js's own type fetch.
+      if (destroyOnNextStatement) {
+        destroyOnNextStatement = false;
+        setImmediate(() => void sql.end({ timeout: 0 }));
+      }
+    }, 'types-destroyed-test');
+    const leaked: unknown[] = [];
+    const record = (reason: unknown) => leaked.push(reason);
+    process.on('unhandledRejection', record);
+    try {
+      await fetchArrayTypesOnce(sql);
+      await killBackends('types-destroyed-test');
+      destroyOnNextStatement = true;
+      const outcome = await sql`select 1`.then(
+        () => 'answered',
+        (error: { code?: string }) => String(error.code),
+      );
+      // The kill may not have reached the pool yet: the query can also meet the dead socket.
+      expect(['answered', 'CONNECTION_DESTROYED', 'CONNECTION_CLOSED', 'ECONNRESET']).toContain(outcome);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(leaked.map(String)).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', record);
     }
   });
 });

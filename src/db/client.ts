@@ -12,6 +12,9 @@ export function reconnectBackoff(retries: number): number {
 
 export type Sql = postgres.Sql<{}>;
 
+/** The pools behind a `sql` made by createSql (the query pool, then the transaction pool). */
+const poolsBehind = new WeakMap<Sql, Sql[]>();
+
 function pool(url: string, max: number, maxPipeline: number, name: string, onQuery?: (query: string) => void): Sql {
   return postgres(url, {
     debug: onQuery ? (_connection, query) => onQuery(query) : undefined,
@@ -66,10 +69,32 @@ export function createSql(
   const sql = pool(url, max, maxPipeline, name, onQuery);
   const transactions = pool(url, transactionMax, 100, name, onQuery);
   const endQueries = sql.end;
+  poolsBehind.set(sql, [sql, transactions]);
   return Object.assign(sql, {
     begin: transactions.begin,
     end: async (options?: { timeout?: number }) => {
       await Promise.all([endQueries(options), transactions.end(options)]);
     },
   });
+}
+
+/** PostgreSQL's text[] type: present among the pool's parsers once postgres.js has fetched the array types. */
+const TEXT_ARRAY_OID = 1009;
+
+/**
+ * Makes the pool fetch the database's array types once instead of on every connection it opens.
+ * postgres.js (fetch_types, on by default) runs that fetch as each new connection's first query,
+ * in a promise it discards (src/connection.js: ReadyForQuery calls fetchArrayTypes() and drops the
+ * result). A connection closed, killed or destroyed by `sql.end({ timeout })` while the fetch runs
+ * rejects that promise, and nothing can handle it: an unhandled `write CONNECTION_DESTROYED` /
+ * `CONNECTION_CLOSED` or 57P01 (porsager/postgres#1192, #1223, open in 3.4.9). Every reconnect during
+ * a database outage reopened that window (test/faults.test.ts caught it). The types are the same for
+ * every connection to one database, and postgres.js keeps the parsers and serializers it registers on
+ * the pool's shared options, so after the first fetch new connections skip it.
+ */
+export async function fetchArrayTypesOnce(sql: Sql): Promise<void> {
+  for (const one of poolsBehind.get(sql) ?? [sql]) {
+    await one`select 1`;
+    if (TEXT_ARRAY_OID in one.options.parsers) (one.options as { fetch_types: boolean }).fetch_types = false;
+  }
 }

