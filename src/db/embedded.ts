@@ -19,15 +19,32 @@ export interface EmbeddedDatabase {
   remove(): Promise<void>;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+function listenOnce(port: number): Promise<number | null> {
+  return new Promise((resolve) => {
     const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
+    server.once('error', () => resolve(null));
+    server.listen(port, '127.0.0.1', () => {
+      const { port: bound } = server.address() as net.AddressInfo;
+      server.close(() => resolve(bound));
     });
   });
+}
+
+/**
+ * A port that is free now, for a process that binds it a moment later (PostgreSQL, a second server).
+ * Chosen below Linux's ephemeral range (32768 to 60999), because a server listening on port 0 or an
+ * outgoing connection takes ports from that range: between our check and the bind, one of them could
+ * take the very port we handed out (the suite saw EADDRINUSE once its test servers listened on real
+ * ports). Falls back to a port the kernel picks.
+ */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const port = await listenOnce(20_000 + Math.floor(Math.random() * 12_000));
+    if (port !== null) return port;
+  }
+  const port = await listenOnce(0);
+  if (port === null) throw new Error('no free TCP port on 127.0.0.1');
+  return port;
 }
 
 async function exists(file: string): Promise<boolean> {
