@@ -12,6 +12,7 @@ import { formatDuration } from './duration.js';
 import { htmlSecurityHeaders, renderGraphiQL } from './graphiql.js';
 import type { Context, Services } from './context.js';
 import { createSql, fetchArrayTypesOnce, type Sql } from './db/client.js';
+import { shareReads } from './db/shared-reads.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.js';
 import { migrate } from './db/migrate.js';
 import { createOpsRoutes, serveMetrics } from './http.js';
@@ -72,6 +73,7 @@ export async function buildApp(env: Record<string, string | undefined> = process
     config.databaseTransactionPoolMax,
   );
   registerPoolMetrics(sql, applicationName);
+  if (config.databaseSharedReads) shareReads(sql);
   const applied = await migrate(sql);
   if (applied.length > 0) log.info({ applied }, 'applied migrations');
   // Before any query that sends an array: postgres.js learns PostgreSQL's array types when a pool's

@@ -11,6 +11,8 @@ export interface Config {
   databaseMaxPipeline: number;
   /** Connections of the pool that `sql.begin` uses (src/db/client.ts). */
   databaseTransactionPoolMax: number;
+  /** Badge reads asked at the same moment share one statement (src/db/shared-reads.ts). */
+  databaseSharedReads: boolean;
   dataDir: string;
   /** As root, where the embedded PostgreSQL's binaries and data live (src/db/embedded-root.ts). */
   embeddedRootDir: string;
@@ -175,6 +177,7 @@ export function loadConfig(env: Env = process.env): Config {
     databasePoolMax: integer(env, 'DATABASE_POOL_MAX', 10, 1, 1000),
     databaseMaxPipeline: integer(env, 'DATABASE_MAX_PIPELINE', 1, 1, 1000),
     databaseTransactionPoolMax: integer(env, 'DATABASE_TRANSACTION_POOL_MAX', 5, 1, 1000),
+    databaseSharedReads: onOff(env, 'DATABASE_SHARED_READS', true),
     dataDir: text(env, 'DATA_DIR', './.data'),
     embeddedRootDir: text(env, 'EMBEDDED_ROOT_DIR', '/var/lib/opsgraph'),
     logLevel,

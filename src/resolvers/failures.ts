@@ -2,6 +2,7 @@ import type { Context, Services } from '../context.js';
 import { insertAudit } from '../db/audit.js';
 import type { Sql } from '../db/client.js';
 import { checkFailureBuckets, lockFailureSources, type KindDrift } from '../db/failure-buckets.js';
+import { sharedRead } from '../db/shared-reads.js';
 import { transaction } from '../db/transaction.js';
 import {
   countFailuresSince,
@@ -36,6 +37,13 @@ export interface FailureCountArgs {
 const MAX_FUTURE_MS = 5 * 60_000;
 const MAX_DETAIL_CHARS = 10_000;
 
+/** One statement per window and kind for the requests asking at the same moment (src/db/shared-reads.ts). */
+const sharedFailureCount = sharedRead(
+  'failureCount',
+  (sql, { sinceSeconds, kind }: { sinceSeconds: number; kind: OrchestratorKind | null }) => countFailuresSince(sql, sinceSeconds, kind && [kind]),
+  ({ sinceSeconds, kind }) => `${sinceSeconds}:${kind ?? ''}`,
+);
+
 /**
  * The failure badge: failed events and e-mails in [asOf − since, asOf], asOf
  * being the database clock. Exact, and a bounded number of row reads for any window.
@@ -44,7 +52,7 @@ const MAX_DETAIL_CHARS = 10_000;
 export async function countFailures({ sql }: Services, args: FailureCountArgs): Promise<FailureCount> {
   const sinceSeconds = parseSince(args.since);
   const kind = args.kind ?? null;
-  const { asOf, count } = await countFailuresSince(sql, sinceSeconds, kind && [kind]);
+  const { asOf, count } = await sharedFailureCount(sql, { sinceSeconds, kind });
   return { id: failureCountId(sinceSeconds, kind), since: args.since, kind, count, asOf };
 }
 

@@ -7,6 +7,7 @@ import type { InFlightCounts, JobRow, LiveCounts } from '../db/jobs.js';
 import * as schedules from '../db/schedules.js';
 import type { ScheduleRow } from '../db/schedules.js';
 import { scriptStatusOf, scriptStatuses, setScriptStatus, type ScriptStatus } from '../db/script-status.js';
+import { sharedRead } from '../db/shared-reads.js';
 import { transaction } from '../db/transaction.js';
 import { BadUserInputError, ConflictError, NotFoundError } from '../errors.js';
 import { actorOf } from './actor.js';
@@ -50,8 +51,15 @@ export async function upsertJob(
  * (bench/README.md "Issue 20"). Those rows carry only id, running and pending.
  */
 export function listJobs({ sql }: Services, columns: 'counts' | 'all' = 'all'): Promise<JobRow[]> {
-  return columns === 'counts' ? (jobs.listJobIdsWithLiveCounts(sql) as Promise<JobRow[]>) : jobs.listJobsWithLiveCounts(sql);
+  return sharedJobList(sql, columns);
 }
+
+/** Shared with the requests asking at the same moment (src/db/shared-reads.ts); the rows are never changed after reading. */
+const sharedJobList = sharedRead(
+  'jobs',
+  (sql, columns: 'counts' | 'all') => (columns === 'counts' ? (jobs.listJobIdsWithLiveCounts(sql) as Promise<JobRow[]>) : jobs.listJobsWithLiveCounts(sql)),
+  (columns) => columns,
+);
 
 /** Loads through the per-operation batch, so schedules and executions share one query for their jobs. */
 export function jobById(ctx: Context, id: string): Promise<JobRow | null> {
@@ -88,8 +96,10 @@ export async function jobLiveCounts({ sql }: Services, jobId: string): Promise<L
 
 /** Running and pending executions over all jobs (the dashboard's badges). */
 export function inFlightTotals({ sql }: Services): Promise<InFlightCounts> {
-  return jobs.inFlightTotals(sql);
+  return sharedInFlightTotals(sql);
 }
+
+const sharedInFlightTotals = sharedRead<void, InFlightCounts>('inFlightTotals', (sql) => jobs.inFlightTotals(sql));
 
 // --- script status, delete, unrevoke ---------------------------------------
 

@@ -1,5 +1,6 @@
 import type { Context, Services } from '../context.js';
 import { transaction } from '../db/transaction.js';
+import { sharedRead } from '../db/shared-reads.js';
 import { insertAudit } from '../db/audit.js';
 import {
   countNotifications,
@@ -128,12 +129,15 @@ export async function notification({ sql }: Services, id: string): Promise<Notif
   return key === null ? null : findNotification(sql, key);
 }
 
+/** The two counts the dashboard shows, shared with the requests asking at the same moment (src/db/shared-reads.ts). */
+const sharedCount = sharedRead('notificationCount', (sql, status: 'DEAD' | 'FAILED') => countNotifications(sql, status), (status) => status);
+
 /** The dead letter's size, for the dashboard. */
 export function deadLetterCount({ sql }: Services): Promise<number> {
-  return countNotifications(sql, 'DEAD');
+  return sharedCount(sql, 'DEAD');
 }
 
 /** FAILED notifications waiting for a retry, for the dashboard. */
 export function failedNotificationCount({ sql }: Services): Promise<number> {
-  return countNotifications(sql, 'FAILED');
+  return sharedCount(sql, 'FAILED');
 }

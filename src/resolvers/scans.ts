@@ -1,5 +1,6 @@
 import type { Context, Services } from '../context.js';
 import { insertAudit } from '../db/audit.js';
+import { sharedRead } from '../db/shared-reads.js';
 import { transaction } from '../db/transaction.js';
 import {
   countScansByType,
@@ -45,8 +46,11 @@ export async function recordScan(
   });
 }
 
+const sharedScanStats = sharedRead<void, ScanStatsRow>('scanStats', (sql) => readScanStats(sql));
+
+/** The counters as a badge reads them: shared with the requests asking at the same moment (src/db/shared-reads.ts). */
 export function scanStats({ sql }: Services): Promise<ScanStatsRow> {
-  return readScanStats(sql);
+  return sharedScanStats(sql);
 }
 
 /**
