@@ -3,10 +3,10 @@
 // with no environment at all (embedded PostgreSQL, dev mode), take the token it
 // prints and use it: a query, a graphql-ws subscription held open for 5 s, and
 // the badge page in Chromium showing live numbers. Then stop it and start it
-// again on the same data. Prints what it checked; exits non-zero on the first
+// again on the same data, and once more after node was killed with SIGKILL. Prints what it checked; exits non-zero on the first
 // failure. Run by .ci/run after the tests: `npx tsx scripts/first-run.ts`.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -197,9 +197,13 @@ async function main(): Promise<void> {
     const total = (await gql(url, token, '{ scanStats { total } }')).data?.scanStats?.total as number;
     const { pgDir } = await embeddedLocation(path.join(clone, '.data'));
     const postmaster = async () => Number((await readFile(path.join(pgDir, 'postmaster.pid'), 'utf8').catch(() => '')).split('\n')[0]);
+    // A zombie is not running: an orphan's reaper may collect it late.
     const running = (pid: number) => {
       try {
-        return pid > 0 && (process.kill(pid, 0), true);
+        if (!(pid > 0 && (process.kill(pid, 0), true))) return false;
+        if (process.platform !== 'linux') return true;
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
       } catch {
         return false;
       }
@@ -237,6 +241,29 @@ async function main(): Promise<void> {
       secondStop === 'code 0' && secondLog !== undefined && !/failed|Error:/.test(secondLog) && !running(secondPostmaster),
       `npm: ${secondStop}, postgres ${secondPostmaster} ${running(secondPostmaster) ? 'still running' : 'stopped'}`,
     );
+
+    // A bad day: node killed outright (the OOM killer, kill -9) runs no code, and its PostgreSQL stays
+    // behind; the next npm start must stop that one and come up (src/db/embedded-orphan.ts).
+    server = await npmStart(clone, env);
+    const session = execFileSync('ps', ['-o', 'pid=,comm=', '-s', String(server.child.pid)], { encoding: 'utf8' });
+    const node = Number(/^\s*(\d+) node$/m.exec(session)?.[1]);
+    const orphan = await postmaster();
+    const killed = new Promise((resolve) => server!.child.once('exit', resolve));
+    process.kill(node, 'SIGKILL');
+    await killed;
+    server = null;
+    const orphaned = running(orphan);
+    server = await npmStart(clone, env);
+    const afterKill = (await gql(server.url, token, '{ scanStats { total } }')).data?.scanStats?.total;
+    check(
+      'after kill -9 of node, npm start again stops the PostgreSQL it left and serves',
+      orphaned && !running(orphan) && afterKill === total && /left running/.test(server.output()),
+      `postgres ${orphan} ${orphaned ? 'was left running' : 'had stopped'}, now ${running(orphan) ? 'still running' : 'stopped'}; ${afterKill} scans`,
+    );
+    const thirdPostmaster = await postmaster();
+    const thirdStop = await stop(server);
+    server = null;
+    check('and stops cleanly, PostgreSQL included', thirdStop === 'code 0' && !running(thirdPostmaster), `npm: ${thirdStop}`);
 
     check(`the embedded data lives in ${pgDir}`, existsSync(path.join(pgDir, 'PG_VERSION')));
     check('the home directory is still 0700', ((await stat(home)).mode & 0o777) === 0o700);

@@ -1,5 +1,6 @@
-import { execFileSync, spawn } from 'node:child_process';
-import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -48,14 +49,22 @@ describe('graceful shutdown', () => {
   }
 });
 
-/** Whether process `pid` still exists. */
+/** Whether process `pid` still runs (a zombie does not: an orphan's reaper may collect it late). */
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
   }
+  if (process.platform !== 'linux') return true;
+  const stat = (() => {
+    try {
+      return readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      return '';
+    }
+  })();
+  return stat !== '' && stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
 }
 
 // `npm start` for real, on its own embedded PostgreSQL, stopped the two ways it is in practice: a process
@@ -114,4 +123,130 @@ describe('npm start', () => {
       }
     }, 180_000);
   }
+});
+
+/** The pids of the postmasters running PostgreSQL on `pgDir` (argv `postgres -D <pgDir> ...`), from /proc. */
+async function postmastersOn(pgDir: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const argv = (await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '')).split('\0');
+    if (path.basename(argv[0] ?? '') === 'postgres' && argv[argv.indexOf('-D') + 1] === pgDir && argv.includes('-D')) pids.push(Number(entry));
+  }
+  return pids;
+}
+
+// Bad days for `npm start` on one data directory: node killed outright (SIGKILL: the OOM killer, kill -9)
+// leaves its PostgreSQL running; a second `npm start` on the same DATA_DIR; a postmaster.pid whose pid
+// now belongs to an unrelated process (after a crash or reboot).
+describe.runIf(process.platform === 'linux')('npm start after a bad day', () => {
+  let dir: string;
+  let env: Record<string, string>;
+  let pgDir: string;
+  const started: ChildProcess[] = [];
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'opsgraph-npm-restart-'));
+    await chmod(dir, 0o755);
+    env = { PATH: process.env.PATH!, HOME: process.env.HOME ?? dir, DATA_DIR: path.join(dir, 'data'), EMBEDDED_ROOT_DIR: path.join(dir, 'root'), HOST: '127.0.0.1', LOG_LEVEL: 'info', JWT_SECRET: TEST_SECRET };
+    pgDir = (await embeddedLocation(env.DATA_DIR!, env.EMBEDDED_ROOT_DIR)).pgDir;
+  });
+  afterAll(async () => {
+    for (const npm of started) {
+      try {
+        process.kill(-npm.pid!, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    for (const pid of await postmastersOn(pgDir)) process.kill(pid, 'SIGKILL');
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function npmStart() {
+    const port = await freePort();
+    const npm = spawn('npm', ['start'], { cwd: path.resolve(import.meta.dirname, '..'), env: { ...env, PORT: String(port) }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    started.push(npm);
+    let output = '';
+    npm.stdout!.on('data', (chunk) => (output += chunk));
+    npm.stderr!.on('data', (chunk) => (output += chunk));
+    const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => npm.once('exit', (code, signal) => resolve({ code, signal })));
+    const base = `http://127.0.0.1:${port}`;
+    const ready = async () => {
+      await waitReady(`${base}/readyz`, 120_000).catch((error: Error) => {
+        throw new Error(`${error.message}:\n${output}`);
+      });
+      const session = execFileSync('ps', ['-o', 'pid=,comm=', '-s', String(npm.pid)], { encoding: 'utf8' });
+      return Number(/^\s*(\d+) node$/m.exec(session)?.[1]);
+    };
+    /** A query that reads the database, answered by this server. */
+    const serves = async () => {
+      const res = await fetch(`${base}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${await token('ADMIN')}` },
+        body: JSON.stringify({ query: '{ auditLog { totalCount } }' }),
+      });
+      return ((await res.json()) as { data?: { auditLog?: { totalCount: number } } }).data?.auditLog?.totalCount;
+    };
+    return { npm, exited, ready, serves, output: () => output };
+  }
+
+  const postmasterPid = async () => Number((await readFile(path.join(pgDir, 'postmaster.pid'), 'utf8').catch(() => '')).split('\n')[0]);
+
+  it('kill -9 of node leaves PostgreSQL running; the next npm start stops it, comes up and serves; a clean stop leaves none', async () => {
+    const first = await npmStart();
+    const node = await first.ready();
+    const orphan = await postmasterPid();
+    expect(await postmastersOn(pgDir)).toEqual([orphan]);
+    process.kill(node, 'SIGKILL');
+    await first.exited;
+    await new Promise((r) => setTimeout(r, 500));
+    expect(alive(orphan), 'the postmaster outlives a node killed outright').toBe(true);
+
+    const second = await npmStart();
+    await second.ready();
+    expect(await second.serves()).toBeTypeOf('number');
+    expect(alive(orphan)).toBe(false);
+    const running = await postmastersOn(pgDir);
+    expect(running).toEqual([await postmasterPid()]);
+    expect(second.output()).toContain('stopping the embedded PostgreSQL that a killed opsgraph left running');
+
+    process.kill(second.npm.pid!, 'SIGTERM');
+    expect(await second.exited).toEqual({ code: 0, signal: null });
+    expect(await postmastersOn(pgDir)).toEqual([]);
+  }, 300_000);
+
+  it('a second npm start on the same DATA_DIR fails with one line and leaves the first serving', async () => {
+    const first = await npmStart();
+    await first.ready();
+    const postmaster = await postmasterPid();
+    const second = await npmStart();
+    const timeout = new Promise((resolve) => setTimeout(() => resolve('still running after 60 s'), 60_000).unref());
+    expect(await Promise.race([second.exited, timeout])).toEqual({ code: 1, signal: null });
+    expect(second.output()).toMatch(/opsgraph: the embedded PostgreSQL in .* belongs to another opsgraph still running on the same DATA_DIR/);
+    expect(await first.serves()).toBeTypeOf('number');
+    expect(await postmastersOn(pgDir)).toEqual([postmaster]);
+    process.kill(first.npm.pid!, 'SIGTERM');
+    expect(await first.exited).toEqual({ code: 0, signal: null });
+    expect(await postmastersOn(pgDir)).toEqual([]);
+  }, 300_000);
+
+  it('a postmaster.pid naming an unrelated live process: that process is left alone, and npm start comes up', async () => {
+    // PostgreSQL itself refuses to start over a pid file whose pid is alive and its own user's: as root, that is postgres.
+    const asRoot = process.getuid?.() === 0;
+    const uid = asRoot ? Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' })) : undefined;
+    const unrelated = spawn('sleep', ['300'], { stdio: 'ignore', ...(uid !== undefined ? { uid, gid: Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' })) } : {}) });
+    try {
+      const lines = [String(unrelated.pid), pgDir, String(Math.floor(Date.now() / 1000)), '5432', '/tmp', '127.0.0.1', '  5432001   0', 'ready', ''];
+      await writeFile(path.join(pgDir, 'postmaster.pid'), lines.join('\n'));
+      const server = await npmStart();
+      await server.ready();
+      expect(await server.serves()).toBeTypeOf('number');
+      expect(alive(unrelated.pid!), 'the unrelated process is not signalled').toBe(true);
+      expect(await postmastersOn(pgDir)).toEqual([await postmasterPid()]);
+      process.kill(server.npm.pid!, 'SIGTERM');
+      expect(await server.exited).toEqual({ code: 0, signal: null });
+    } finally {
+      unrelated.kill('SIGKILL');
+    }
+  }, 300_000);
 });

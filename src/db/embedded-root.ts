@@ -22,6 +22,9 @@ import type { Logger } from '../logger.js';
 
 export class EmbeddedPostgresError extends Error {}
 
+/** Names, on the postmaster's command line, the pid of the opsgraph that started it (src/db/embedded-orphan.ts). */
+export const OWNER_SETTING = 'opsgraph.owner';
+
 const run = promisify(execFile);
 
 export interface PostgresUser {
@@ -184,7 +187,8 @@ export function postgresServer(bin: string, pgDir: string, log: Logger, user?: P
   return {
     async start(port, flags) {
       await chmod(pgDir, 0o700).catch(() => {});
-      const started = spawn(path.join(bin, 'postgres'), ['-D', pgDir, '-p', String(port), ...flags], {
+      const owner = ['-c', `${OWNER_SETTING}=${process.pid}`];
+      const started = spawn(path.join(bin, 'postgres'), ['-D', pgDir, '-p', String(port), ...flags, ...owner], {
         ...(user ? { uid: user.uid, gid: user.gid } : {}),
         // Readiness is read from the log: its messages in English.
         env: { ...process.env, LC_MESSAGES: 'C' },
@@ -207,7 +211,8 @@ export function postgresServer(bin: string, pgDir: string, log: Logger, user?: P
           reject(new EmbeddedPostgresError(`the embedded PostgreSQL in ${pgDir} did not start: ${reason.trim()}`));
         });
       });
-      // A process that dies without stop() must not leave PostgreSQL running (the next start would stop it anyway).
+      // A process that exits without stop() must not leave PostgreSQL running. One killed outright
+      // (SIGKILL) runs no code: the next start stops what it left (src/db/embedded-orphan.ts).
       process.once('exit', killOnExit);
     },
     async stop() {

