@@ -44,7 +44,8 @@ interface Subscriber {
  * id order, on whichever instance it is connected to, also the ones committed
  * while the LISTEN connection was down, since a reconnect triggers a read too.
  *
- * A subscriber that joins while the database cannot be read (an outage) has
+ * A subscriber that joins while the database cannot be read (an outage: a
+ * read fails, or answers only after more than SKEW_MS) has
  * its `before` taken only once the database answers, by which time signals
  * requested after it subscribed may have committed: those it still gets, told
  * apart by their requested_at (with SKEW_MS of allowance for the clocks).
@@ -119,7 +120,14 @@ export class KillFeed {
     const unmarked = fresh.filter((s) => s.before === null);
     if (unmarked.length > 0) {
       const before = await committedKillSignalIdsAbove(this.sql, mark);
-      for (const subscriber of unmarked) subscriber.before = before;
+      const takenAt = Date.now();
+      for (const subscriber of unmarked) {
+        subscriber.before = before;
+        // A read can also wait through an outage instead of failing (a paused database, a pool
+        // reconnecting): then `before` was taken long after the subscriber arrived and may hold
+        // signals requested since. It is late as surely as if the read had failed.
+        if (takenAt - subscriber.joinedAt > SKEW_MS) subscriber.late = true;
+      }
     }
     const read = await readKillSignals(
       this.sql,
