@@ -31,14 +31,17 @@ function slowRead(ms: number) {
   return { read, statements };
 }
 
-/** Until the pool's statement is running in the database (its snapshot taken). */
-async function running(pattern: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    const [row] = await t.sql`select count(*)::int as n from pg_stat_activity where state = 'active' and query like ${'%' + pattern + '%'} and pid <> pg_backend_pid()`;
+/**
+ * Until a statement of the pool sleeps inside pg_sleep: its executor is running, so its snapshot is
+ * taken. (Its state turns 'active' earlier, at Parse, before the snapshot: not enough.)
+ */
+async function running(): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    const [row] = await t.sql`select count(*)::int as n from pg_stat_activity where wait_event = 'PgSleep' and datname = current_database() and pid <> pg_backend_pid()`;
     if (row!.n > 0) return;
     await sleep(5);
   }
-  throw new Error(`no statement like ${pattern} started`);
+  throw new Error('no statement started sleeping');
 }
 
 describe('a shared read', () => {
@@ -46,7 +49,7 @@ describe('a shared read', () => {
     await t.sql`update shared_probe set n = 0`;
     const { read, statements } = slowRead(300);
     const first = read(pool);
-    await running('pg_sleep');
+    await running();
     // Committed while the first statement runs on a snapshot without it.
     await t.sql`update shared_probe set n = 1`;
     const second = read(pool);
@@ -59,7 +62,7 @@ describe('a shared read', () => {
     await t.sql`update shared_probe set n = 5`;
     const { read, statements } = slowRead(200);
     const first = read(pool);
-    await running('pg_sleep');
+    await running();
     // Asked one after another, each in a turn of the event loop of its own, while the first statement runs.
     const waiting: Promise<number>[] = [];
     for (let i = 0; i < 20; i++) {
@@ -77,7 +80,7 @@ describe('a shared read', () => {
       return seconds;
     }, () => 'same');
     const stuck = read(pool, 2);
-    await running('pg_sleep');
+    await running();
     const started = Date.now();
     const next = read(pool, 0);
     expect(await Promise.race([next.then(() => 'next'), stuck.then(() => 'stuck')])).toBe('next');
