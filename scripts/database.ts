@@ -39,10 +39,10 @@ export async function openDatabase(env: Record<string, string | undefined> = pro
   const config = loadConfig(env);
   const url = config.databaseUrl ?? (await runningEmbeddedUrl(config.dataDir, config.embeddedRootDir));
   if (url !== null) {
-    const sql = createSql(url, 4);
+    const sql = createSql(url, 4, undefined, 'opsgraph-script', 1, 5, config.databasePreparedStatements);
     await migrate(sql);
     return { sql, close: () => sql.end({ timeout: 5 }) };
   }
   const app = await buildApp({ ...env, LOG_LEVEL: env.LOG_LEVEL ?? 'warn' });
-  return { sql: app.sql, close: () => app.stop() };
+  return { sql: app.sql, close: async () => void (await app.stop()) };
 }

@@ -21,7 +21,7 @@ import { createLogger, type Logger } from './logger.js';
 import { registerPoolMetrics } from './metrics.js';
 import { schema } from './schema/index.js';
 import { UnauthenticatedError } from './errors.js';
-import { setLongTimeout } from './timers.js';
+import { Drain, runSteps } from './shutdown.js';
 import { attachGraphqlWs } from './ws.js';
 import { compiledQueries } from './yoga/compiled-queries.js';
 import { BATCH_HARD_CAP, batchLimit } from './yoga/batching.js';
@@ -36,6 +36,12 @@ import { tokenExpiryPlugin } from './yoga/token-expiry.js';
 import { databaseTimeoutPlugin } from './yoga/database-timeout.js';
 import { observabilityPlugin, requestIdOf } from './yoga/observability.js';
 
+/** Resolves with `promise`, or calls `expire` after `ms` and resolves with what follows from it. */
+function withDeadline(promise: Promise<void>, ms: number, expire: () => void): Promise<void> {
+  const timer = setTimeout(expire, ms);
+  return promise.finally(() => clearTimeout(timer));
+}
+
 export interface App {
   config: Config;
   sql: Sql;
@@ -43,8 +49,15 @@ export interface App {
   yoga: YogaServerInstance<Record<string, unknown>, Context>;
   /** Listens on HOST:PORT and starts the background work; resolves with the bound address. */
   start(): Promise<{ url: string; port: number; metricsPort: number | null }>;
-  /** Stops accepting, drains requests and sockets, stops background work, closes the pool. */
-  stop(): Promise<void>;
+  /**
+   * With `drainMs`, first answers /readyz with 503 while serving on for that long (a second call
+   * skips the rest of it: skipDrain). Then stops accepting, closes WebSocket clients with 1012,
+   * finishes requests, background work and the pools, giving up on whatever is still running after
+   * SHUTDOWN_TIMEOUT: `abandoned` names it.
+   */
+  stop(options?: { drainMs?: number }): Promise<{ abandoned: string[] }>;
+  /** Ends a drain under way at once; false when there was none. */
+  skipDrain(): boolean;
 }
 
 export interface AppHooks {
@@ -62,6 +75,8 @@ export async function buildApp(env: Record<string, string | undefined> = process
     embedded = await startEmbeddedPostgres(config.dataDir, log, undefined, config.embeddedRootDir);
     databaseUrl = embedded.url;
   }
+  // LISTEN and anything else that needs a session of its own (docs/scaling.md).
+  const directUrl = config.databaseDirectUrl ?? databaseUrl;
   const instance = randomUUID().slice(0, 8);
   const applicationName = `opsgraph:${instance}`;
   const sql = createSql(
@@ -71,6 +86,7 @@ export async function buildApp(env: Record<string, string | undefined> = process
     applicationName,
     config.databaseMaxPipeline,
     config.databaseTransactionPoolMax,
+    config.databasePreparedStatements,
   );
   registerPoolMetrics(sql, applicationName);
   if (config.databaseSharedReads) shareReads(sql);
@@ -86,7 +102,7 @@ export async function buildApp(env: Record<string, string | undefined> = process
   const verify = createVerifier({ ...config.jwt, secret });
   const services: Services = { sql, config, log };
   const masking = errorMasking(log);
-  const { live, kills, fanout, close: closeLive } = startLiveSystem({ databaseUrl, sql, config, log, masking });
+  const { live, kills, fanout, close: closeLive } = startLiveSystem({ databaseUrl: directUrl, sql, config, log, masking });
 
   const compression = { minBytes: config.compressionMinBytes };
   const persisted = persistedOperations({ trustedDocuments: config.trustedDocuments, apqMaxEntries: 1000 });
@@ -148,7 +164,8 @@ export async function buildApp(env: Record<string, string | undefined> = process
     },
   });
 
-  const opsRoutes = createOpsRoutes(sql, config, log);
+  const drain = new Drain();
+  const opsRoutes = createOpsRoutes(sql, config, log, drain);
   const jsonPost = config.jsonFastPath ? createJsonPostHandler(yoga, log, { compression, persisted }) : async () => false;
   // A client that sends its headers or body slowly (or never) holds a socket only this long. Node checks
   // every connectionsCheckingInterval (30 s by default), so that is kept below the timeouts.
@@ -160,6 +177,8 @@ export async function buildApp(env: Record<string, string | undefined> = process
   const server: Server = createServer(
     timeouts,
     async (req, res) => {
+      // While draining, each answer closes its connection, so none is left idle for a balancer to reuse.
+      if (drain.draining) res.setHeader('connection', 'close');
       if (await opsRoutes(req, res)) return;
       if (await jsonPost(req, res)) return;
       void yoga(req, res);
@@ -176,13 +195,14 @@ export async function buildApp(env: Record<string, string | undefined> = process
   const wsServer = attachGraphqlWs(server, yoga, verify, fanout, config.ws, log, persisted);
 
   let background: BackgroundTask[] = [];
-  let stopping: Promise<void> | null = null;
+  let stopping: Promise<{ abandoned: string[] }> | null = null;
 
   return {
     config,
     sql,
     log,
     yoga,
+    skipDrain: () => drain.skip(),
     async start() {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
@@ -219,22 +239,35 @@ export async function buildApp(env: Record<string, string | undefined> = process
       }
       return { url, port, metricsPort: metricsServer ? (metricsServer.address() as AddressInfo).port : null };
     },
-    stop() {
+    stop(options = {}) {
       stopping ??= (async () => {
-        const deadline = setLongTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);
-        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        await drain.wait(options.drainMs ?? 0);
+        // Stop accepting; WebSocket clients reconnect (through the balancer, to another instance) on 1012.
+        server.close();
         metricsServer?.closeAllConnections();
         metricsServer?.close();
-        for (const client of wsServer.clients) client.close(1001, 'Server shutting down');
+        for (const client of wsServer.clients) client.close(1012, 'Service restart');
         server.closeIdleConnections();
-        await Promise.all(background.map((task) => task.stop()));
-        await new Promise<void>((resolve) => wsServer.close(() => resolve()));
-        await closed;
-        deadline.clear();
-        await yoga.dispose();
-        await closeLive();
-        await sql.end({ timeout: 5 }); // both pools (src/db/client.ts)
-        if (embedded) await embedded.stop();
+        const requestsDone = new Promise<void>((resolve) => server.once('close', () => resolve()));
+        const abandoned = await runSteps(
+          [
+            // Half the time for requests in flight (an SSE stream never ends by itself): the rest for the steps after.
+            ['requests in flight', () => withDeadline(requestsDone, config.shutdownTimeoutMs / 2, () => server.closeAllConnections())],
+            ['background work', () => Promise.all(background.map((task) => task.stop()))],
+            ['WebSocket connections', () => new Promise<void>((resolve) => wsServer.close(() => resolve()))],
+            ['yoga', () => yoga.dispose()],
+            ['LISTEN connection', closeLive],
+            ['database pools', () => sql.end({ timeout: 2 })], // both pools (src/db/client.ts)
+            ['embedded PostgreSQL', () => embedded?.stop()],
+          ],
+          config.shutdownTimeoutMs,
+          log,
+        );
+        if (abandoned.length > 0) {
+          server.closeAllConnections();
+          log.error({ abandoned, timeoutMs: config.shutdownTimeoutMs }, `shutdown timed out; abandoned: ${abandoned.join(', ')}`);
+        }
+        return { abandoned };
       })();
       return stopping;
     },

@@ -6,6 +6,16 @@ export interface Config {
   host: string;
   port: number;
   databaseUrl: string | null;
+  /**
+   * The connection for what needs a session of its own (LISTEN, the heartbeat, session advisory
+   * locks): PostgreSQL itself, never a transaction pooler. null: DATABASE_URL's (docs/scaling.md).
+   */
+  databaseDirectUrl: string | null;
+  /**
+   * Named prepared statements on the query and transaction pools. A transaction pooler (PgBouncer
+   * before 1.21) hands each transaction another server connection, where the statement does not exist.
+   */
+  databasePreparedStatements: boolean;
   databasePoolMax: number;
   /** postgres.js max_pipeline of the query pool: queries sent down one busy connection while none is idle. */
   databaseMaxPipeline: number;
@@ -42,6 +52,9 @@ export interface Config {
   jitAfter: number | null;
   /** Plain JSON POSTs answered without yoga's Fetch-API layer (src/yoga/json-post.ts). */
   jsonFastPath: boolean;
+  /** After SIGTERM, how long /readyz answers 503 while the instance keeps serving (docs/scaling.md). */
+  shutdownDrainMs: number;
+  /** After the drain, how long requests, sockets and background work may take before they are abandoned. */
   shutdownTimeoutMs: number;
   /** Queries and mutations the database has not answered by then get SERVICE_UNAVAILABLE. */
   databaseTimeoutMs: number;
@@ -170,10 +183,23 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const metricsToken = optional(env, 'METRICS_TOKEN');
   if (metricsToken !== null && metricsToken.length < 16) throw new ConfigError('METRICS_TOKEN must be at least 16 characters long');
+  const databaseUrl = url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']);
+  const databaseDirectUrl = url(env, 'DATABASE_DIRECT_URL', ['postgres:', 'postgresql:']);
+  if (databaseDirectUrl !== null && databaseUrl === null) {
+    throw new ConfigError('DATABASE_DIRECT_URL needs DATABASE_URL: it is the session connection beside a pooler at DATABASE_URL');
+  }
+  // auto: a direct URL of its own means DATABASE_URL is a pooler, whose transaction mode loses named statements.
+  const prepared = text(env, 'DATABASE_PREPARED_STATEMENTS', 'auto').toLowerCase();
+  const behindPooler = databaseDirectUrl !== null && databaseDirectUrl !== databaseUrl;
+  if (prepared !== 'auto' && !['on', 'true', '1', 'yes', 'off', 'false', '0', 'no'].includes(prepared)) {
+    throw new ConfigError(`DATABASE_PREPARED_STATEMENTS must be auto, on or off, got "${prepared}"`);
+  }
   return {
     host: text(env, 'HOST', '0.0.0.0'),
     port: integer(env, 'PORT', 4000, 0, 65535),
-    databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
+    databaseUrl,
+    databaseDirectUrl,
+    databasePreparedStatements: prepared === 'auto' ? !behindPooler : onOff(env, 'DATABASE_PREPARED_STATEMENTS', true),
     databasePoolMax: integer(env, 'DATABASE_POOL_MAX', 10, 1, 1000),
     databaseMaxPipeline: integer(env, 'DATABASE_MAX_PIPELINE', 1, 1, 1000),
     databaseTransactionPoolMax: integer(env, 'DATABASE_TRANSACTION_POOL_MAX', 5, 1, 1000),
@@ -225,6 +251,9 @@ export function loadConfig(env: Env = process.env): Config {
       text(env, 'HTTP_COMPRESSION_MIN_BYTES', '1024').toLowerCase() === 'off' ? null : integer(env, 'HTTP_COMPRESSION_MIN_BYTES', 1024, 0, 100_000_000),
     jsonFastPath: onOff(env, 'GRAPHQL_JSON_FAST_PATH', true),
     jitAfter: text(env, 'GRAPHQL_JIT_AFTER', '1').toLowerCase() === 'off' ? null : integer(env, 'GRAPHQL_JIT_AFTER', 1, 0, 1000),
+    // A balancer that checks /readyz every second and marks an instance down after 2 failures has
+    // stopped sending new requests after about 2 s; Kubernetes endpoints follow within a few seconds.
+    shutdownDrainMs: text(env, 'SHUTDOWN_DRAIN', '5s') === '0' ? 0 : duration(env, 'SHUTDOWN_DRAIN', '5s'),
     shutdownTimeoutMs: duration(env, 'SHUTDOWN_TIMEOUT', '10s'),
     databaseTimeoutMs: duration(env, 'DATABASE_TIMEOUT', '15s'),
     notifications: {

@@ -70,7 +70,7 @@ export async function serveMetrics(metrics: Config['metrics'], req: IncomingMess
  * metrics, the body-size cap, and the dashboard page with its static files.
  * Returns false when GraphQL should answer.
  */
-export function createOpsRoutes(sql: Sql, config: Pick<Config, 'maxBodyBytes' | 'metrics'>, log: Logger) {
+export function createOpsRoutes(sql: Sql, config: Pick<Config, 'maxBodyBytes' | 'metrics'>, log: Logger, drain: { draining: boolean }) {
   const { maxBodyBytes } = config;
   let migrated = false;
   return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
@@ -88,6 +88,8 @@ export function createOpsRoutes(sql: Sql, config: Pick<Config, 'maxBodyBytes' | 
       return true;
     }
     if (path === '/readyz') {
+      // Shutting down: the balancer takes this instance out while it still serves (src/shutdown.ts).
+      if (drain.draining) return send(res, 503, 'draining\n'), true;
       try {
         await withTimeout(sql`select 1`, 2000);
         // The transaction pool too (src/db/client.ts): each pool reconnects on its own after an outage.

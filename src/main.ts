@@ -23,18 +23,26 @@ try {
     unhandledRejections.inc();
     app.log.error({ err: reason }, 'unhandled promise rejection; the server keeps running');
   });
-  // One Ctrl-C can deliver SIGINT twice: the terminal signals the whole process group, and npm
-  // forwards what it receives to its script. A repeat while shutting down is ignored (the shutdown
-  // is bounded by SHUTDOWN_TIMEOUT); left to Node's default it would end the process at once, by
-  // signal, and npm would report the command as failed.
+  // SIGTERM (a process manager, a rolling deploy) drains first: /readyz says 503 while the instance
+  // serves on for SHUTDOWN_DRAIN, so the balancer takes it out before the port closes. SIGINT (Ctrl-C
+  // at a terminal, where no balancer waits) skips the drain. A second signal during the drain skips the
+  // rest of it. One Ctrl-C can deliver SIGINT twice (the terminal signals the whole process group and npm
+  // forwards what it receives), so any later repeat is only logged: the shutdown is bounded by
+  // SHUTDOWN_TIMEOUT anyway, and Node's default would end the process by signal, which npm reports as a
+  // failed command.
   let stopping = false;
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.on(signal, () => {
-      if (stopping) return app.log.info({ signal }, 'already shutting down');
+      if (stopping) {
+        if (app.skipDrain()) return app.log.info({ signal }, 'drain skipped: stopping now');
+        return app.log.info({ signal }, 'already shutting down');
+      }
       stopping = true;
-      app.log.info({ signal }, 'shutting down');
-      app.stop().then(
-        () => process.exit(0),
+      const drainMs = signal === 'SIGTERM' ? app.config.shutdownDrainMs : 0;
+      app.log.info({ signal, drainMs }, drainMs > 0 ? 'draining: /readyz answers 503, then shutting down' : 'shutting down');
+      app.stop({ drainMs }).then(
+        // What was abandoned is logged by stop(); the exit code says the shutdown was not clean.
+        ({ abandoned }) => process.exit(abandoned.length > 0 ? 1 : 0),
         (error) => {
           app.log.error({ err: error }, 'shutdown failed');
           process.exit(1);

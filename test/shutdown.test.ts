@@ -39,7 +39,7 @@ describe('graceful shutdown', () => {
         child.kill(signal);
         expect(await exited).toBe(0);
         expect(Date.now() - started).toBeLessThan(10_000);
-        expect(closeCode).toBe(1001);
+        expect(closeCode).toBe(1012);
         await client.dispose();
       } finally {
         child.kill('SIGKILL');

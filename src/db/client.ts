@@ -15,10 +15,13 @@ export type Sql = postgres.Sql<{}>;
 /** The pools behind a `sql` made by createSql (the query pool, then the transaction pool). */
 const poolsBehind = new WeakMap<Sql, Sql[]>();
 
-function pool(url: string, max: number, maxPipeline: number, name: string, onQuery?: (query: string) => void): Sql {
+function pool(url: string, max: number, maxPipeline: number, name: string, prepare: boolean, onQuery?: (query: string) => void): Sql {
   return postgres(url, {
     debug: onQuery ? (_connection, query) => onQuery(query) : undefined,
     max,
+    // Off behind a transaction pooler: the next transaction may run on a server connection where
+    // the named statement was never prepared ("prepared statement … does not exist").
+    prepare,
     // A postgres.js option its type definitions leave out.
     ...({ max_pipeline: maxPipeline } as {}),
     onnotice: () => {},
@@ -57,6 +60,9 @@ function pool(url: string, max: number, maxPipeline: number, name: string, onQue
  * `sql.end()` ends both. Connections to the database: at most max +
  * transactionMax, plus the LISTEN side's (docs/configuration.md).
  * `name` is the application_name both pools' connections show in pg_stat_activity.
+ * `prepare` (DATABASE_PREPARED_STATEMENTS): named prepared statements, off behind a transaction
+ * pooler. Neither pool relies on session state outside a transaction (a SET is always SET LOCAL,
+ * advisory locks are transaction locks), so any server connection may serve any statement.
  */
 export function createSql(
   url: string,
@@ -65,9 +71,10 @@ export function createSql(
   name = 'opsgraph',
   maxPipeline = 1,
   transactionMax = 5,
+  prepare = true,
 ): Sql {
-  const sql = pool(url, max, maxPipeline, name, onQuery);
-  const transactions = pool(url, transactionMax, 100, name, onQuery);
+  const sql = pool(url, max, maxPipeline, name, prepare, onQuery);
+  const transactions = pool(url, transactionMax, 100, name, prepare, onQuery);
   const endQueries = sql.end;
   poolsBehind.set(sql, [sql, transactions]);
   return Object.assign(sql, {

@@ -32,6 +32,7 @@ export interface LiveSystem {
 }
 
 export function startLiveSystem(options: {
+  /** A direct (or session-pooled) connection: LISTEN through a transaction pooler never hears a NOTIFY. */
   databaseUrl: string;
   sql: Sql;
   config: Config;

@@ -55,6 +55,8 @@ export class PgEventTarget {
   private heartbeatDeadline: LongTimer | null = null;
   /** Whether the heartbeat's own LISTEN is in place on the current client. */
   private heartbeatListening = false;
+  /** Heartbeats in a row that were sent (the database answered) but never heard back on LISTEN. */
+  private unheardBeats = 0;
   private closed = false;
 
   constructor(private readonly options: PgEventTargetOptions) {
@@ -184,18 +186,29 @@ export class PgEventTarget {
           await client.listen(this.heartbeatChannel, () => {
             this.heartbeatDeadline?.clear();
             this.heartbeatDeadline = null;
+            this.unheardBeats = 0;
           });
           // A LISTEN that failed is simply tried again at the next beat.
           if (client === this.client) this.heartbeatListening = true;
           else return;
         }
+        let sent = false;
         this.heartbeatDeadline ??= setLongTimeout(() => {
           this.heartbeatDeadline = null;
           log.warn('the LISTEN connection missed its heartbeat; replacing it');
+          // The database answers, yet no NOTIFY ever arrives: the sign of LISTEN through a
+          // transaction pooler, which a new connection cannot fix. Said once, loudly.
+          if (sent && ++this.unheardBeats === 2) {
+            log.error(
+              'NOTIFY never reaches the LISTEN connection although the database answers: is it a transaction pooler (PgBouncer)? ' +
+                'Set DATABASE_DIRECT_URL to PostgreSQL itself (docs/scaling.md); live badges now arrive only after each reconnect',
+            );
+          }
           this.replaceConnection();
         }, heartbeatTimeoutMs);
         // Sent on the pool-less listener client's own normal connection, received on its LISTEN one.
         await client`select pg_notify(${this.heartbeatChannel}, '')`;
+        sent = true;
       } catch (error) {
         log.debug({ err: error }, 'heartbeat could not be sent');
       } finally {

@@ -29,7 +29,7 @@ describe('/readyz', () => {
     // A pool whose every query fails the way PostgreSQL does when the database is gone.
     const failing = (() => Promise.reject(new Error('database "opsgraph_secret_name" does not exist (host db.internal:5432, user ops)'))) as unknown as Sql;
     server = createServer(async (req, res) => {
-      if (!(await createOpsRoutes(failing, t.app.config, createLogger('silent'))(req, res))) res.writeHead(404).end();
+      if (!(await createOpsRoutes(failing, t.app.config, createLogger('silent'), { draining: false })(req, res))) res.writeHead(404).end();
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/readyz`);

@@ -1,0 +1,50 @@
+// (b) of the fleet issue: bursts of concurrent mutations through PgBouncer in transaction mode are
+// all answered, burst after burst. With named prepared statements (postgres.js's default) the first
+// burst met "prepared statement … does not exist" and the instance jammed for good.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TestServer } from '../helpers.js';
+import { RECORD } from '../scans-fixtures.js';
+import { usePooler } from './pooler.js';
+
+const BURSTS = 5;
+const CONCURRENT = 200;
+
+describe.each(['transaction', 'session'] as const)('PgBouncer in %s mode', (mode) => {
+  const p = usePooler(mode);
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await p.start();
+  });
+  afterAll(() => server?.stop());
+
+  it(`answers ${BURSTS} bursts of ${CONCURRENT} concurrent mutations, every one`, async () => {
+    for (let burst = 0; burst < BURSTS; burst++) {
+      const results = await Promise.all(
+        Array.from({ length: CONCURRENT }, (_, i) =>
+          server.gql(RECORD, { input: { scanType: ['checkin', 'lunch', 'swag'][i % 3], subjectId: `b${burst}-${i}` } }, 'OPERATOR'),
+        ),
+      );
+      const failed = results.filter((r) => r.errors);
+      expect(failed.slice(0, 3), `burst ${burst + 1}: ${failed.length} of ${CONCURRENT} failed`).toEqual([]);
+    }
+    const [{ count }] = await server.sql<{ count: number }[]>`select count(*)::int as count from scans`;
+    expect(count).toBe(BURSTS * CONCURRENT);
+    const stats = await server.gql(`{ scanStats { total } }`, {}, 'VIEWER');
+    expect(stats.data?.scanStats.total).toBe(BURSTS * CONCURRENT);
+    const ready = await fetch(server.url.replace('/graphql', '/readyz'));
+    expect(ready.status).toBe(200);
+  });
+
+  it('with named prepared statements forced on, transaction mode is what breaks (the defect this guards)', async () => {
+    if (mode !== 'transaction') return;
+    const forced = await p.start({ DATABASE_PREPARED_STATEMENTS: 'on', DATABASE_TIMEOUT: '3s' });
+    try {
+      const results = await Promise.all(
+        Array.from({ length: CONCURRENT }, (_, i) => forced.gql(RECORD, { input: { scanType: 'checkin', subjectId: `forced-${i}` } }, 'OPERATOR')),
+      );
+      expect(results.filter((r) => r.errors).length).toBeGreaterThan(0);
+    } finally {
+      await forced.stop();
+    }
+  });
+});
