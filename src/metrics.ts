@@ -98,6 +98,20 @@ export const wsLimits = new Gauge({
 });
 
 /**
+ * A database read made at scrape time, or null when it fails or takes longer than a second: a
+ * database or pooler that hangs must not hang /metrics too, since the scrape is how it is noticed.
+ */
+export async function scrapeRead<T>(read: Promise<T>): Promise<T | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), 1000)));
+  try {
+    return await Promise.race([read.catch(() => null), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
  * This instance's two pools (queries and transactions, src/db/client.ts) as
  * PostgreSQL sees them: connections by state. Read at scrape time from
  * pg_stat_activity, by the application_name both pools' connections share.
@@ -111,10 +125,12 @@ export function registerPoolMetrics(sql: Sql, applicationName: string): void {
     registers: [registry],
     async collect() {
       this.reset();
-      const rows = await sql<{ state: string; n: number }[]>`
-        select coalesce(state, 'unknown') as state, count(*)::int as n
-        from pg_stat_activity where application_name = ${applicationName} group by 1`.catch(() => []);
-      for (const row of rows) this.set({ state: row.state }, row.n);
+      const rows = await scrapeRead(
+        sql<{ state: string; n: number }[]>`
+          select coalesce(state, 'unknown') as state, count(*)::int as n
+          from pg_stat_activity where application_name = ${applicationName} group by 1`,
+      );
+      for (const row of rows ?? []) this.set({ state: row.state }, row.n);
     },
   });
 }

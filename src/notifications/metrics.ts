@@ -1,7 +1,7 @@
 import { Counter, Gauge } from 'prom-client';
 import type { Sql } from '../db/client.js';
 import { countAllByStatus } from '../db/notifications.js';
-import { registry } from '../metrics.js';
+import { registry, scrapeRead } from '../metrics.js';
 
 export const deliveries = new Counter({
   name: 'opsgraph_notification_deliveries_total',
@@ -24,11 +24,8 @@ new Gauge({
   registers: [registry],
   async collect() {
     if (source === null) return;
-    try {
-      const counts = await countAllByStatus(source);
-      for (const [status, n] of Object.entries(counts)) this.set({ status }, n);
-    } catch {
-      // A database that does not answer must not break the whole scrape; the gauge keeps its last values.
-    }
+    // A database that does not answer (in time) must not break the scrape; the gauge keeps its last values.
+    const counts = await scrapeRead(countAllByStatus(source));
+    for (const [status, n] of Object.entries(counts ?? {})) this.set({ status }, n);
   },
 });

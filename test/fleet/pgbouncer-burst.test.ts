@@ -27,8 +27,8 @@ describe.each(['transaction', 'session'] as const)('PgBouncer in %s mode', (mode
       const failed = results.filter((r) => r.errors);
       expect(failed.slice(0, 3), `burst ${burst + 1}: ${failed.length} of ${CONCURRENT} failed`).toEqual([]);
     }
-    const [{ count }] = await server.sql<{ count: number }[]>`select count(*)::int as count from scans`;
-    expect(count).toBe(BURSTS * CONCURRENT);
+    const [row] = await server.sql<{ count: number }[]>`select count(*)::int as count from scans`;
+    expect(row?.count).toBe(BURSTS * CONCURRENT);
     const stats = await server.gql(`{ scanStats { total } }`, {}, 'VIEWER');
     expect(stats.data?.scanStats.total).toBe(BURSTS * CONCURRENT);
     const ready = await fetch(server.url.replace('/graphql', '/readyz'));
