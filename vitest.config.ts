@@ -1,18 +1,68 @@
 import { defineConfig } from 'vitest/config';
 
+// Node loads graphql 16 as CommonJS for the libraries; make vite load the same
+// copy for our code, or graphql sees two realms.
+const resolve = { alias: [{ find: /^graphql$/, replacement: 'graphql/index.js' }] };
+
+const shared = {
+  // An unhandled rejection fails the test file it happened in.
+  setupFiles: ['test/setup/unhandled-rejections.ts'],
+  testTimeout: 30_000,
+  hookTimeout: 60_000,
+  pool: 'forks',
+  // Two cores: more workers than that only adds contention with PostgreSQL.
+  maxWorkers: 2,
+} as const;
+
+/**
+ * The API's own tests a second time, every server behind PgBouncer in transaction mode (issue 25 (a)):
+ * every mutation, every badge query, every subscription (graphql-ws and SSE), kill signals and their
+ * replay across instances, the notification worker and the reaper. Left out: the files that measure
+ * timing or load (scans-concurrency, *-concurrency, shared-reads, live-fanout: the pooler's extra hop
+ * changes what they measure, not what they check), and those that run a PostgreSQL of their own
+ * (faults, outage, kill-feed-outage) or spawn `npm start` (shutdown): their servers are not on the
+ * run's database, so the pooler would not be in front of them anyway.
+ */
+const THROUGH_POOLER = [
+  'test/scans.test.ts',
+  'test/failures.test.ts',
+  'test/failures-rebalance.test.ts',
+  'test/jobs.test.ts',
+  'test/jobs-executions.test.ts',
+  'test/jobs-live.test.ts',
+  'test/jobs-reaper.test.ts',
+  'test/notifications.test.ts',
+  'test/notifications-delivery.test.ts',
+  'test/subscriptions.test.ts',
+  'test/sse.test.ts',
+  'test/kill-replay.test.ts',
+];
+
 export default defineConfig({
-  // Node loads graphql 16 as CommonJS for the libraries; make vite load the same
-  // copy for our code, or graphql sees two realms.
-  resolve: { alias: [{ find: /^graphql$/, replacement: 'graphql/index.js' }] },
+  resolve,
   test: {
-    include: ['test/**/*.test.ts'],
-    globalSetup: ['test/global-setup.ts'],
-    // An unhandled rejection fails the test file it happened in.
-    setupFiles: ['test/setup/unhandled-rejections.ts'],
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
-    pool: 'forks',
-    // Two cores: more workers than that only adds contention with PostgreSQL.
-    maxWorkers: 2,
+    ...shared,
+    projects: [
+      {
+        resolve,
+        test: {
+          ...shared,
+          name: 'default',
+          include: ['test/**/*.test.ts'],
+          globalSetup: ['test/global-setup.ts'],
+        },
+      },
+      {
+        resolve,
+        test: {
+          ...shared,
+          name: 'pooler',
+          include: THROUGH_POOLER,
+          // The same PostgreSQL as the default project's (test/global-setup.ts shares it), and one
+          // PgBouncer in front of it whose port makes test/helpers.ts route every server through it.
+          globalSetup: ['test/global-setup.ts', 'test/fleet/pooler-global-setup.ts'],
+        },
+      },
+    ],
   },
 });

@@ -104,10 +104,30 @@ export interface TestServer {
 /** The handle useTestApp returns: a server on a fresh database of its own. */
 export type TestApp = TestServer;
 
-/** The environment every test server runs with: on `databaseUrl`, quiet, background work off; `env` overrides. */
+/**
+ * In the "pooler" project (vitest.config.ts), a URL on the run's PostgreSQL as a server gets it:
+ * DATABASE_URL through the project's PgBouncer in transaction mode, DATABASE_DIRECT_URL the database
+ * itself. Elsewhere, and for a database on another server (a test's own PostgreSQL), none.
+ */
+function pooledUrls(databaseUrl: string): { DATABASE_URL: string; DATABASE_DIRECT_URL: string } | null {
+  const poolerPort = inject('poolerPort');
+  if (!poolerPort) return null;
+  const admin = new URL(inject('adminUrl'));
+  const url = new URL(databaseUrl);
+  if (url.hostname !== admin.hostname || url.port !== admin.port) return null;
+  url.hostname = '127.0.0.1';
+  url.port = String(poolerPort);
+  return { DATABASE_URL: url.toString(), DATABASE_DIRECT_URL: databaseUrl };
+}
+
+/**
+ * The environment every test server runs with: on `databaseUrl` (through the pooler in the "pooler"
+ * project), quiet, background work off; `env` overrides.
+ */
 export function testServerEnv(databaseUrl: string, env: Record<string, string> = {}): Record<string, string> {
   return {
     DATABASE_URL: databaseUrl,
+    ...pooledUrls(databaseUrl),
     JWT_SECRET: TEST_SECRET,
     HOST: '127.0.0.1',
     PORT: '0',
