@@ -55,7 +55,8 @@ export async function startPgbouncer(upstreamUrl: string, options: { mode?: 'tra
   const file = path.join(dir, 'pgbouncer.ini');
   await writeFile(file, pgbouncerConfig(await readFile(TEMPLATE, 'utf8'), upstreamUrl, port, options.mode ?? 'transaction'), { mode: 0o644 });
   const args = [...(process.getuid?.() === 0 ? ['-u', 'nobody'] : []), file];
-  const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  // A process group of its own: Ctrl-C at `npm run fleet` reaches the runner, which stops the pooler last.
+  const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   let log = '';
   child.stderr!.on('data', (chunk: Buffer) => (log = (log + chunk.toString()).slice(-4000)));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
