@@ -9,10 +9,10 @@ const shared = {
   setupFiles: ['test/setup/unhandled-rejections.ts'],
   testTimeout: 30_000,
   hookTimeout: 60_000,
-  pool: 'forks',
+  pool: 'forks' as const,
   // Two cores: more workers than that only adds contention with PostgreSQL.
   maxWorkers: 2,
-} as const;
+};
 
 /**
  * The API's own tests a second time, every server behind PgBouncer in transaction mode (issue 25 (a)):
