@@ -185,7 +185,7 @@ it('rolls all three instances under HTTP load and 300 subscribers: no failed req
     clients.push(client);
     client.subscribe<{ scanStats: { total: number } }>(
       { query: 'subscription { scanStats { total } }' },
-      { next: (value) => void (latest[i] = value.data?.scanStats.total ?? latest[i]), error: () => {}, complete: () => {} },
+      { next: (value) => void (latest[i] = value.data?.scanStats.total ?? latest[i] ?? null), error: () => {}, complete: () => {} },
     );
   }
   await until(() => latest.every((value) => value !== null), 30_000);
