@@ -1,5 +1,6 @@
 import ipaddr from 'ipaddr.js';
 import { parseDuration } from './duration.js';
+import { signingKey } from './notifications/signing.js';
 
 /** Every setting comes from the environment and is validated once, at start. */
 export interface Config {
@@ -68,6 +69,8 @@ export interface Config {
     claimTtlMs: number;
     /** Host names, addresses and CIDR ranges webhooks may reach although they are not public. */
     webhookAllowHosts: string[];
+    /** WEBHOOK_SIGNING_SECRET: `whsec_…` secrets, each signing every webhook; [] keeps them in the database. */
+    webhookSigningSecrets: string[];
   };
   executions: { resultTimeoutMs: number; reaperIntervalMs: number; reaper: boolean };
   live: { coalesceMs: number; heartbeatMs: number; heartbeatTimeoutMs: number };
@@ -114,6 +117,17 @@ function onOff(env: Env, name: string, fallback: boolean): boolean {
 function list(env: Env, name: string, check: (item: string) => boolean, what: string): string[] {
   const items = (optional(env, name) ?? '').split(',').map((item) => item.trim()).filter((item) => item !== '');
   for (const item of items) if (!check(item)) throw new ConfigError(`${name} must be a comma-separated list of ${what}, got "${item}"`);
+  return items;
+}
+
+/** Like list, but an error names the position of a malformed secret, never the secret. */
+function signingSecrets(env: Env, name: string): string[] {
+  const items = (optional(env, name) ?? '').split(',').map((item) => item.trim()).filter((item) => item !== '');
+  items.forEach((item, i) => {
+    if (signingKey(item) === null) {
+      throw new ConfigError(`${name} must be a comma-separated list of whsec_ secrets (whsec_ and 24 to 64 bytes in base64); item ${i + 1} is not one`);
+    }
+  });
   return items;
 }
 
@@ -265,6 +279,7 @@ export function loadConfig(env: Env = process.env): Config {
       webhookTimeoutMs: duration(env, 'NOTIFICATION_WEBHOOK_TIMEOUT', '10s'),
       claimTtlMs: duration(env, 'NOTIFICATION_CLAIM_TTL', '5m'),
       webhookAllowHosts: list(env, 'WEBHOOK_ALLOW_HOSTS', isHostOrRange, 'host names, IP addresses or CIDR ranges'),
+      webhookSigningSecrets: signingSecrets(env, 'WEBHOOK_SIGNING_SECRET'),
     },
     executions: {
       resultTimeoutMs: duration(env, 'EXECUTION_RESULT_TIMEOUT', '24h'),

@@ -9,6 +9,7 @@ import type { Services } from '../src/context.js';
 import { createSql } from '../src/db/client.js';
 import { createLogger } from '../src/logger.js';
 import type { Channel } from '../src/notifications/channels/channel.js';
+import { staleSocketRetries } from '../src/notifications/metrics.js';
 import { NotificationWorker } from '../src/notifications/worker.js';
 import { useTestApp } from './helpers.js';
 import { eventually, startReceiver, type Receiver } from './notifications-receiver.js';
@@ -67,10 +68,18 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 describe('two workers on one database', () => {
   it('deliver 500 notifications through a flaky receiver: each ends SENT or DEAD, none twice, none lost', async () => {
     const random = seeded(5);
-    const hook = await receiver(async () => {
+    // A request the receiver read and then dropped without answering, on a reused keep-alive
+    // connection, looks to the worker like a connection the receiver closed while idle: it is sent
+    // again at once on a fresh connection, uncounted (issue 26). The receiver may then see one more.
+    const dropped = new Map<string, number>();
+    const resentBefore = (await staleSocketRetries.get()).values[0]?.value ?? 0;
+    const hook = await receiver(async (delivery) => {
       const roll = random();
       if (roll < 0.3) return 500;
-      if (roll < 0.4) return 'drop';
+      if (roll < 0.4) {
+        dropped.set(delivery.id, (dropped.get(delivery.id) ?? 0) + 1);
+        return 'drop';
+      }
       if (roll < 0.5) await sleep(30);
       return 200;
     });
@@ -128,7 +137,9 @@ describe('two workers on one database', () => {
     expect(new Set(hook.succeeded)).toEqual(new Set(sent.map((r) => r.id)));
     // The table counts every attempt a worker made, no more, no fewer. The receiver saw each of
     // them, except attempts that failed before an HTTP answer (a reset or timed-out connection may
-    // never have reached it); never one the workers did not make, nor an answered one it missed.
+    // never have reached it); never one the workers did not make, nor an answered one it missed,
+    // but for a dropped request on a reused connection, sent again at once under the same attempt.
+    const resent = ((await staleSocketRetries.get()).values[0]?.value ?? 0) - resentBefore;
     let unseen = 0;
     for (const row of rows) {
       const seen = hook.attemptsOf(row.id).length;
@@ -137,13 +148,13 @@ describe('two workers on one database', () => {
       expect(made.length, what).toBe(row.retry_count + (row.status === 'SENT' ? 1 : 0));
       expect(made.filter((outcome) => outcome !== 'ok').length, what).toBe(row.retry_count);
       const unanswered = made.filter((outcome) => outcome !== 'ok' && !/HTTP \d+$/.test(outcome)).length;
-      expect(seen, what).toBeLessThanOrEqual(made.length);
+      expect(seen, what).toBeLessThanOrEqual(made.length + (dropped.get(row.id) ?? 0));
       expect(seen, what).toBeGreaterThanOrEqual(made.length - unanswered);
       unseen += made.length - seen;
       if (row.status === 'DEAD') expect(row.retry_count).toBe(3);
       expect(row.claimed_by).toBeNull();
     }
-    expect(unseen, 'the attempts played as never reaching the receiver, at least').toBeGreaterThanOrEqual(Math.floor(calls / 37));
+    expect(unseen + resent, 'the attempts played as never reaching the receiver, at least').toBeGreaterThanOrEqual(Math.floor(calls / 37));
     // Both did their share.
     expect(claimed.get('worker-a')).toBeGreaterThan(25);
     expect(claimed.get('worker-b')).toBeGreaterThan(25);

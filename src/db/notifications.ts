@@ -2,6 +2,9 @@ import type { Sql } from './client.js';
 
 export type NotificationStatus = 'PENDING' | 'SENT' | 'FAILED' | 'DEAD' | 'READ';
 
+/** Why a notification is DEAD (sql/00190). */
+export type DeadReason = 'MAX_ATTEMPTS' | 'GONE' | 'UNKNOWN_CHANNEL';
+
 export interface NotificationRow {
   id: string;
   /** Usually WEBHOOK or LOG; otherwise a channel this server does not deliver through (removed, or written by SQL). */
@@ -13,6 +16,8 @@ export interface NotificationRow {
   retryCount: number;
   nextRetryAt: Date | null;
   lastError: string | null;
+  /** Set while DEAD: the attempts ran out, the receiver answered 410 Gone, or the channel is unknown. */
+  deadReason: DeadReason | null;
   createdAt: Date;
   sentAt: Date | null;
 }
@@ -29,7 +34,7 @@ export interface ClaimedNotification {
 const COLUMNS = (sql: Sql) => sql`
   id::text, channel, recipient, subject, body, status,
   retry_count as "retryCount", next_retry_at as "nextRetryAt", last_error as "lastError",
-  created_at as "createdAt", sent_at as "sentAt"`;
+  dead_reason as "deadReason", created_at as "createdAt", sent_at as "sentAt"`;
 
 export async function insertNotification(
   sql: Sql,
@@ -63,7 +68,7 @@ export async function lockNotification(
 export async function resetToPending(sql: Sql, id: string): Promise<NotificationRow> {
   const [row] = await sql<NotificationRow[]>`
     update notifications
-    set status = 'PENDING', retry_count = 0, next_retry_at = null, last_error = null,
+    set status = 'PENDING', retry_count = 0, next_retry_at = null, last_error = null, dead_reason = null,
         claimed_by = null, claimed_until = null, updated_at = now()
     where id = ${id}::bigint
     returning ${COLUMNS(sql)}`;
@@ -168,20 +173,24 @@ export async function finishSent(sql: Sql, id: string, worker: string): Promise<
 /**
  * Records failed attempt n = retryCount + 1. The backoff is computed here, on
  * the database clock (as graphile-worker does), so every instance agrees:
- * nextRetryAt = now() + min(unit × 2^(n−1), cap), or DEAD after the last attempt.
+ * nextRetryAt = now() + min(max(unit × 2^(n−1), retryAfter), cap), or DEAD
+ * (MAX_ATTEMPTS) after the last attempt. `retryAfterMs` is the receiver's
+ * Retry-After (429, 503), null when it sent none.
  */
 export async function finishFailed(
   sql: Sql,
   id: string,
   worker: string,
-  failure: { error: string; maxAttempts: number; unitMs: number; capMs: number },
+  failure: { error: string; maxAttempts: number; unitMs: number; capMs: number; retryAfterMs?: number | null },
 ): Promise<NotificationStatus | null> {
   const [row] = await sql<{ status: NotificationStatus }[]>`
     update notifications
     set retry_count = retry_count + 1,
         status = case when retry_count + 1 >= ${failure.maxAttempts} then 'DEAD' else 'FAILED' end,
+        dead_reason = case when retry_count + 1 >= ${failure.maxAttempts} then 'MAX_ATTEMPTS' end,
         next_retry_at = case when retry_count + 1 >= ${failure.maxAttempts} then null
-          else now() + least(${failure.unitMs}::float8 * power(2, retry_count), ${failure.capMs}::float8)
+          else now() + least(greatest(${failure.unitMs}::float8 * power(2, retry_count), ${failure.retryAfterMs ?? null}::float8),
+                             ${failure.capMs}::float8)
                        * interval '1 millisecond' end,
         last_error = ${failure.error},
         claimed_by = null, claimed_until = null, updated_at = now()
@@ -190,11 +199,16 @@ export async function finishFailed(
   return row?.status ?? null;
 }
 
-/** No attempt can ever succeed (its channel is unknown): DEAD at once, retryCount untouched. */
-export async function finishDead(sql: Sql, id: string, worker: string, error: string): Promise<boolean> {
+/**
+ * No attempt can ever succeed: DEAD at once. UNKNOWN_CHANNEL leaves retryCount
+ * untouched (nothing was attempted); GONE counts the attempt the receiver
+ * answered 410 Gone.
+ */
+export async function finishDead(sql: Sql, id: string, worker: string, error: string, reason: 'UNKNOWN_CHANNEL' | 'GONE'): Promise<boolean> {
   const rows = await sql`
     update notifications
-    set status = 'DEAD', next_retry_at = null, last_error = ${error},
+    set status = 'DEAD', next_retry_at = null, last_error = ${error}, dead_reason = ${reason},
+        retry_count = retry_count + ${reason === 'GONE' ? 1 : 0},
         claimed_by = null, claimed_until = null, updated_at = now()
     where id = ${id}::bigint and claimed_by = ${worker}`;
   return rows.count === 1;

@@ -29,3 +29,9 @@ new Gauge({
     for (const [status, n] of Object.entries(counts ?? {})) this.set({ status }, n);
   },
 });
+
+export const staleSocketRetries = new Counter({
+  name: 'opsgraph_notification_stale_socket_retries_total',
+  help: 'Webhook requests sent again at once on a fresh connection because a reused keep-alive connection was reset before any answer (not counted as attempts)',
+  registers: [registry],
+});

@@ -5,9 +5,10 @@ import type { Services } from '../context.js';
 import type { Sql } from '../db/client.js';
 import { claimDue, finishDead, finishFailed, finishSent, type ClaimedNotification } from '../db/notifications.js';
 import type { Resolve } from './channels/destination.js';
-import type { Channel } from './channels/channel.js';
+import { DeliveryFailure, type Channel } from './channels/channel.js';
 import { createChannels } from './channels/index.js';
 import { countNotificationsWith, deliveries } from './metrics.js';
+import { ensureSigningSecret, SigningKeys } from './signing.js';
 
 /**
  * How often a worker looks for PENDING rows written by other instances (its own
@@ -33,6 +34,8 @@ export interface NotificationWorkerOptions {
   concurrency?: number;
   /** The DNS resolver webhooks use; tests replace it to play a rebinding DNS server. */
   resolve?: Resolve;
+  /** Sign webhooks (the default). Off only for the bench's baseline: every server signs. */
+  sign?: boolean;
 }
 
 /**
@@ -47,6 +50,7 @@ export class NotificationWorker {
   readonly id: string;
   private readonly concurrency: number;
   private readonly channels: ReadonlyMap<string, Channel>;
+  private readonly keys: SigningKeys | null;
   private lastRetrySweep = -Infinity;
   private loop: Loop | null = null;
 
@@ -56,7 +60,9 @@ export class NotificationWorker {
   ) {
     this.id = options.id ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
     this.concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
-    this.channels = createChannels(services, options.resolve);
+    this.keys = options.sign === false ? null : new SigningKeys(services);
+    const keys = this.keys;
+    this.channels = createChannels(services, keys === null ? () => [] : () => keys.now(), options.resolve);
   }
 
   /**
@@ -86,8 +92,11 @@ export class NotificationWorker {
     const inFlight = new Set<Promise<void>>();
     const order: ('pending' | 'retries')[] = queue === 'both' ? ['pending', 'retries'] : [queue];
     let claimed = 0;
+    // The signing secrets of this moment: a rotation on any instance is signed with from the next drain on.
+    await this.keys?.refresh();
     try {
       while (!signal?.aborted && claimed < max) {
+        await this.keys?.refresh();
         let got = 0;
         for (const which of order) {
           const free = Math.min(this.concurrency - inFlight.size, max - claimed);
@@ -124,19 +133,28 @@ export class NotificationWorker {
       if (channel === undefined) {
         // Retrying cannot help: it goes straight to the dead letter, without counting an attempt.
         const error = unknownChannelError(row.channel, [...this.channels.keys()]);
-        await finishDead(sql, row.id, this.id, error);
+        await finishDead(sql, row.id, this.id, error, 'UNKNOWN_CHANNEL');
         deliveries.inc({ channel: 'unknown', outcome: 'dead' });
         log.warn({ notification: row.id, channel: row.channel }, 'notification has an unknown channel; it is DEAD');
         return;
       }
-      const error = await channel(row).then(
+      const failure = await channel(row).then(
         () => null,
-        (failure: unknown) => (failure instanceof Error ? failure.message : String(failure)).slice(0, MAX_ERROR_LENGTH),
+        (failure: unknown) => failure,
       );
-      if (error === null) {
+      if (failure === null) {
         const applied = await finishSent(sql, row.id, this.id);
         deliveries.inc({ channel: row.channel, outcome: 'sent' });
         if (!applied) log.warn({ notification: row.id }, 'notification sent after its claim passed to another worker');
+        return;
+      }
+      const error = (failure instanceof Error ? failure.message : String(failure)).slice(0, MAX_ERROR_LENGTH);
+      const details = failure instanceof DeliveryFailure ? failure.details : {};
+      if (details.gone) {
+        // 410 Gone: the receiver says stop. Retrying cannot help; requeueing can, once it wants them again.
+        await finishDead(sql, row.id, this.id, error, 'GONE');
+        deliveries.inc({ channel: row.channel, outcome: 'dead' });
+        log.warn({ notification: row.id }, 'the webhook receiver answered 410 Gone; the notification is DEAD');
         return;
       }
       const status = await finishFailed(sql, row.id, this.id, {
@@ -144,6 +162,7 @@ export class NotificationWorker {
         maxAttempts: config.notifications.maxAttempts,
         unitMs: config.notifications.backoffUnitMs,
         capMs: config.notifications.backoffCapMs,
+        retryAfterMs: details.retryAfterMs ?? null,
       });
       deliveries.inc({ channel: row.channel, outcome: status === 'DEAD' ? 'dead' : 'failed' });
       if (status === 'DEAD') log.warn({ notification: row.id, error }, 'notification is DEAD after its last attempt');
@@ -184,6 +203,26 @@ export function unknownChannelError(channel: string, known: string[]): string {
 export function startNotificationWorker(services: Services): BackgroundTask | null {
   // Every app exports the outbox gauge, whether or not it delivers.
   countNotificationsWith(services.sql);
+  announceSigning(services);
   if (!services.config.notifications.worker) return null;
   return new NotificationWorker(services).start();
+}
+
+/**
+ * Makes the database's first signing secret on first start (unless WEBHOOK_SIGNING_SECRET sets
+ * them), so every instance signs with the same one, and says where a receiver's owner reads it.
+ */
+function announceSigning(services: Services): void {
+  const { config, log, sql } = services;
+  const fromSetting = config.notifications.webhookSigningSecrets.length;
+  const where =
+    'Receivers verify them with the secret that `npm run webhook-secret` prints (or the webhookSigningSecrets query, SUPERADMIN); docs/notifications.md shows how';
+  if (fromSetting > 0) {
+    log.info(`webhooks are signed (Standard Webhooks) with the ${fromSetting} secret(s) of WEBHOOK_SIGNING_SECRET. ${where}`);
+    return;
+  }
+  ensureSigningSecret(sql).then(
+    () => log.info(`webhooks are signed (Standard Webhooks) with a secret kept in the database. ${where}`),
+    (error) => log.warn({ err: error }, 'could not make the webhook signing secret yet; the worker makes it before its first delivery'),
+  );
 }

@@ -18,6 +18,9 @@ import { bare, destinationPolicy } from '../notifications/channels/destination.j
 import { BadUserInputError, ConflictError, NotFoundError } from '../errors.js';
 import { wakeNotificationWorkers } from '../notifications/worker.js';
 import { actorOf } from './actor.js';
+import { formatDuration, parseDuration } from '../duration.js';
+import { lockCurrentSigningSecret, rotateSigningSecret } from '../db/webhook-secrets.js';
+import { currentSigningSecrets, ensureSigningSecret, generateSigningSecret, type SigningSecret } from '../notifications/signing.js';
 import { characters } from './characters.js';
 import { parseSerialId } from './ids.js';
 import { paginate, type Page } from './pagination.js';
@@ -140,4 +143,43 @@ export function deadLetterCount({ sql }: Services): Promise<number> {
 /** FAILED notifications waiting for a retry, for the dashboard. */
 export function failedNotificationCount({ sql }: Services): Promise<number> {
   return sharedCount(sql, 'FAILED');
+}
+
+/** The secrets that sign webhooks now, newest first (the database's first one is made if need be). */
+export function webhookSigningSecrets(services: Services): Promise<SigningSecret[]> {
+  return currentSigningSecrets(services);
+}
+
+const MAX_OVERLAP_MS = 30 * 86_400_000;
+
+/**
+ * A new current secret; the previous one keeps signing beside it for `overlap`
+ * (0s: it stops at once). Audited, without the secrets. CONFLICT when
+ * WEBHOOK_SIGNING_SECRET sets them: that setting is rotated where it is set.
+ */
+export async function rotateWebhookSigningSecret(ctx: Context, args: { overlap?: string | null }): Promise<SigningSecret[]> {
+  const text = args.overlap ?? '24h';
+  const overlapMs = parseDuration(text);
+  if (overlapMs === null || overlapMs > MAX_OVERLAP_MS) {
+    throw new BadUserInputError('overlap must be a duration like 30m, 24h or 7d, at most 30d (0s: the old secret stops at once)', { argument: 'overlap' });
+  }
+  if (ctx.config.notifications.webhookSigningSecrets.length > 0) {
+    throw new ConflictError(
+      'The signing secrets come from WEBHOOK_SIGNING_SECRET: rotate by putting the new secret first in that setting, keeping the old one after it for the overlap',
+      { source: 'SETTING' },
+    );
+  }
+  // Outside the transaction: the first secret may be made by another instance at the same moment.
+  await ensureSigningSecret(ctx.sql);
+  await transaction(ctx.sql, async (tx) => {
+    const previous = await lockCurrentSigningSecret(tx);
+    await rotateSigningSecret(tx, generateSigningSecret(), overlapMs);
+    await insertAudit(tx, {
+      actor: actorOf(ctx),
+      action: 'webhook.signing_secret.rotate',
+      target: previous?.id ?? null,
+      details: { overlap: formatDuration(overlapMs) },
+    });
+  });
+  return currentSigningSecrets(ctx);
 }

@@ -1,6 +1,9 @@
 import type { NotificationRow } from '../db/notifications.js';
+import type { SigningSecret } from '../notifications/signing.js';
 import {
   markNotificationRead,
+  rotateWebhookSigningSecret,
+  webhookSigningSecrets,
   notification,
   notifications,
   requeueNotification,
@@ -16,13 +19,25 @@ const NotificationStatus = builder.enumType('NotificationStatus', {
 
 const NotificationChannel = builder.enumType('NotificationChannel', {
   values: {
-    WEBHOOK: { description: 'POSTs a JSON body {id, subject, body} to the recipient URL; any 2xx is success.' },
+    WEBHOOK: {
+      description:
+        'POSTs a JSON body {id, subject, body} to the recipient URL, signed per Standard Webhooks v1; any 2xx is success,\n' +
+        '410 Gone ends the retries, and 429/503 with Retry-After delay the next attempt.',
+    },
     LOG: { description: 'Writes the notification to the server log; always succeeds.' },
     UNKNOWN: {
       description:
         'A channel this server does not deliver through (one since removed, or written by SQL):\n' +
         'the notification is DEAD, and channelName says which it was. Not accepted by sendNotification.',
     },
+  } as const,
+});
+
+const NotificationDeadReason = builder.enumType('NotificationDeadReason', {
+  values: {
+    MAX_ATTEMPTS: { description: 'Every attempt failed (NOTIFICATION_MAX_ATTEMPTS).' },
+    GONE: { description: 'The webhook receiver answered 410 Gone: it asked not to be sent this again, so no further attempt was made.' },
+    UNKNOWN_CHANNEL: { description: 'The channel is not one this server delivers through; nothing was attempted.' },
   } as const,
 });
 
@@ -58,12 +73,42 @@ const Notification = builder.objectRef<NotificationRow>('Notification').implemen
       nullable: true,
       description: 'Why the last attempt failed: "delivery failed: " and a category (timeout, connection refused, HTTP status, destination not allowed …).',
     }),
+    deadReason: t.field({
+      type: NotificationDeadReason,
+      nullable: true,
+      description: 'Why it is DEAD; null in any other status.',
+      resolve: (row) => (row.status === 'DEAD' ? row.deadReason : null),
+    }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     sentAt: t.expose('sentAt', { type: 'DateTime', nullable: true }),
   }),
 });
 
 const NotificationConnection = connectionOf('Notification', Notification);
+
+const WebhookSigningSecretSource = builder.enumType('WebhookSigningSecretSource', {
+  values: {
+    SETTING: { description: 'WEBHOOK_SIGNING_SECRET sets it; rotated by changing that setting.' },
+    DATABASE: { description: 'Generated on first start and kept in the database; rotateWebhookSigningSecret rotates it.' },
+  } as const,
+});
+
+const WebhookSigningSecret = builder.objectRef<SigningSecret>('WebhookSigningSecret').implement({
+  description:
+    'A secret that signs every webhook (Standard Webhooks v1: webhook-id, webhook-timestamp, webhook-signature).\n' +
+    'Each attempt carries one signature per live secret. SUPERADMIN.',
+  authScopes: { superadmin: true },
+  fields: (t) => ({
+    secret: t.exposeString('secret', { description: 'whsec_ and the key in base64, as the receivers\' libraries take it.' }),
+    source: t.field({ type: WebhookSigningSecretSource, resolve: (row) => row.source }),
+    createdAt: t.expose('createdAt', { type: 'DateTime', nullable: true, description: 'null for a secret of the setting.' }),
+    expiresAt: t.expose('expiresAt', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'null for the current secret; otherwise it signs beside the current one until then (a rotation\'s overlap).',
+    }),
+  }),
+});
 
 builder.queryFields((t) => ({
   notifications: t.field({
@@ -87,7 +132,26 @@ builder.queryFields((t) => ({
   }),
 }));
 
+builder.queryFields((t) => ({
+  webhookSigningSecrets: t.field({
+    type: [WebhookSigningSecret],
+    description: 'The secrets that sign webhooks now, newest (current) first. SUPERADMIN.',
+    authScopes: { superadmin: true },
+    resolve: (_root, _args, ctx) => webhookSigningSecrets(ctx),
+  }),
+}));
+
 builder.mutationFields((t) => ({
+  rotateWebhookSigningSecret: t.field({
+    type: [WebhookSigningSecret],
+    description:
+      'Make a new current webhook signing secret; the previous one keeps signing beside it for `overlap`\n' +
+      '(a duration, default 24h, at most 30d; 0s stops it at once). Returns the live secrets. CONFLICT when\n' +
+      'WEBHOOK_SIGNING_SECRET sets them. Audited. SUPERADMIN.',
+    authScopes: { superadmin: true },
+    args: { overlap: t.arg.string({ defaultValue: '24h' }) },
+    resolve: (_root, args, ctx) => rotateWebhookSigningSecret(ctx, args),
+  }),
   sendNotification: t.field({
     type: Notification,
     description: 'Queue a notification; the delivery worker sends it. OPERATOR.',
