@@ -1,5 +1,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import net from 'node:net';
 import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,36 +19,241 @@ async function waitReady(url: string, ms = 60_000) {
   throw new Error('server did not become ready');
 }
 
-describe('graceful shutdown', () => {
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    it(`on ${signal} closes WS clients with 1001 and exits 0`, async () => {
-      const db = await createTestDatabase();
-      const port = await freePort();
-      const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-        env: { ...process.env, DATABASE_URL: db.url, JWT_SECRET: TEST_SECRET, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
-        stdio: ['ignore', 'ignore', 'inherit'],
-      });
-      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-      try {
-        await waitReady(`http://127.0.0.1:${port}/readyz`);
-        let closeCode = 0;
-        const client = wsClient(`ws://127.0.0.1:${port}/graphql`, await token('VIEWER'), {
-          lazy: false,
-          on: { closed: (event) => (closeCode = (event as { code: number }).code) },
-        });
-        await new Promise<void>((resolve) => client.on('connected', () => resolve()));
-        const started = Date.now();
-        child.kill(signal);
-        expect(await exited).toBe(0);
-        expect(Date.now() - started).toBeLessThan(10_000);
-        expect(closeCode).toBe(1012);
-        await client.dispose();
-      } finally {
-        child.kill('SIGKILL');
-        await db.drop();
-      }
+/** `node src/main.ts` on `databaseUrl`, as a process manager runs it; its log (JSON lines) collected. */
+async function startMain(databaseUrl: string, env: Record<string, string> = {}) {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    env: { ...process.env, DATABASE_URL: databaseUrl, JWT_SECRET: TEST_SECRET, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', NOTIFICATION_WORKER: 'off', EXECUTION_REAPER: 'off', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  child.stderr!.on('data', (chunk) => (output += chunk));
+  const exited = new Promise<{ code: number | null; at: number }>((resolve) => child.once('exit', (code) => resolve({ code, at: performance.now() })));
+  const base = `http://127.0.0.1:${port}`;
+  await waitReady(`${base}/readyz`).catch((error: Error) => {
+    child.kill('SIGKILL');
+    throw new Error(`${error.message}:\n${output}`);
+  });
+  return { child, base, exited, output: () => output, kill: () => child.kill('SIGKILL') };
+}
+
+/** One request on `agent` (keep-alive unless told otherwise): its status, Connection header, body and when it was answered. */
+function httpRequest(url: string, options: { method?: string; headers?: Record<string, string>; body?: string; agent?: Agent | false } = {}) {
+  return new Promise<{ status: number; connection: string | undefined; body: string; at: number }>((resolve, reject) => {
+    const req = request(url, { method: options.method ?? 'GET', headers: options.headers, agent: options.agent ?? false }, (res) => {
+      let body = '';
+      res.on('data', (chunk) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode!, connection: res.headers.connection, body, at: performance.now() }));
+      res.on('error', reject);
     });
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
+
+/** A GraphQL query that reads the database, on a keep-alive agent. */
+async function query(base: string, agent: Agent) {
+  const body = JSON.stringify({ query: '{ failureCount(since: "1h") { count } }' });
+  return httpRequest(`${base}/graphql`, {
+    method: 'POST',
+    agent,
+    body,
+    headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), authorization: `Bearer ${await token('VIEWER')}` },
+  });
+}
+
+/** A connected graphql-ws client; `closed` resolves with its close code and when it came. */
+async function connectedWs(base: string) {
+  let resolveClosed!: (value: { code: number; at: number }) => void;
+  const closed = new Promise<{ code: number; at: number }>((resolve) => (resolveClosed = resolve));
+  const client = wsClient(`${base.replace('http', 'ws')}/graphql`, await token('VIEWER'), {
+    lazy: false,
+    on: { closed: (event) => resolveClosed({ code: (event as { code: number }).code, at: performance.now() }) },
+  });
+  await new Promise<void>((resolve) => client.on('connected', () => resolve()));
+  return { client, closed };
+}
+
+/** Polls /readyz (a new connection each time, as a balancer's check) until it answers 503; when it did. */
+async function first503(base: string, ms = 5000): Promise<number> {
+  for (const end = performance.now() + ms; performance.now() < end; ) {
+    const res = await httpRequest(`${base}/readyz`).catch(() => null);
+    if (res?.status === 503) return res.at;
   }
+  throw new Error('/readyz never answered 503');
+}
+
+/** A TCP proxy to `url`'s server that can freeze: bytes stop flowing both ways, nothing is closed (a paused database, as its clients see it). */
+async function freezableProxy(url: string) {
+  const target = new URL(url);
+  let frozen = false;
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(Number(target.port), target.hostname);
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+    }
+    client.on('data', (chunk) => frozen || upstream.write(chunk));
+    upstream.on('data', (chunk) => frozen || client.write(chunk));
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const proxied = new URL(url);
+  proxied.hostname = '127.0.0.1';
+  proxied.port = String((server.address() as net.AddressInfo).port);
+  return {
+    url: proxied.toString(),
+    freeze: () => (frozen = true),
+    close() {
+      for (const socket of sockets) socket.destroy();
+      server.close();
+    },
+  };
+}
+
+describe('graceful shutdown', () => {
+  let db: Awaited<ReturnType<typeof createTestDatabase>>;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(() => db?.drop());
+
+  it('SIGTERM drains: /readyz 503 at once, requests answered with Connection: close, WebSockets closed with 1012 after SHUTDOWN_DRAIN, exit 0', async () => {
+    const DRAIN = 2000;
+    const server = await startMain(db.url, { SHUTDOWN_DRAIN: '2s' });
+    const agent = new Agent({ keepAlive: true });
+    try {
+      const ws = await connectedWs(server.base);
+      const before = await query(server.base, agent);
+      expect(before).toMatchObject({ status: 200, connection: 'keep-alive' });
+      const signalled = performance.now();
+      server.child.kill('SIGTERM');
+      const readyAt = await first503(server.base);
+      // Through the drain: answered, each closing its connection so none is left idle for a balancer to reuse.
+      const during: Awaited<ReturnType<typeof query>>[] = [];
+      for (const at of [300, 1000, 1600]) {
+        await new Promise((r) => setTimeout(r, signalled + at - performance.now()));
+        during.push(await query(server.base, agent));
+      }
+      const [{ code: closeCode, at: closedAt }, { code, at: exitedAt }] = await Promise.all([ws.closed, server.exited]);
+      const figures = { readyz503: Math.round(readyAt - signalled), wsClosed: Math.round(closedAt - signalled), exited: Math.round(exitedAt - signalled) };
+      console.log(`SIGTERM with SHUTDOWN_DRAIN=2s: /readyz 503 after ${figures.readyz503} ms, WebSocket 1012 after ${figures.wsClosed} ms, exit after ${figures.exited} ms`);
+      expect(figures.readyz503, 'ms from SIGTERM to /readyz 503').toBeLessThan(50);
+      for (const res of during) {
+        expect(res).toMatchObject({ status: 200, connection: 'close' });
+        expect(JSON.parse(res.body)).toEqual({ data: { failureCount: { count: 0 } } });
+      }
+      expect(closeCode).toBe(1012);
+      expect(figures.wsClosed, 'the WebSocket stays open through the drain').toBeGreaterThanOrEqual(DRAIN - 50);
+      expect(code).toBe(0);
+      expect(figures.exited).toBeLessThan(DRAIN + 5000);
+      expect(server.output()).toContain('draining: /readyz answers 503');
+      await ws.client.dispose();
+    } finally {
+      agent.destroy();
+      server.kill();
+    }
+  });
+
+  it('a second SIGTERM during the drain skips the rest of it', async () => {
+    const server = await startMain(db.url, { SHUTDOWN_DRAIN: '20s' });
+    try {
+      const ws = await connectedWs(server.base);
+      const signalled = performance.now();
+      server.child.kill('SIGTERM');
+      await first503(server.base);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(server.child.exitCode, 'still draining').toBeNull();
+      server.child.kill('SIGTERM');
+      const [{ code: closeCode }, { code, at }] = await Promise.all([ws.closed, server.exited]);
+      expect(code).toBe(0);
+      expect(closeCode).toBe(1012);
+      expect(at - signalled, 'ms from the first SIGTERM to exit, with a 20 s drain').toBeLessThan(5000);
+      expect(server.output()).toContain('drain skipped: stopping now');
+      await ws.client.dispose();
+    } finally {
+      server.kill();
+    }
+  });
+
+  it('SIGINT skips the drain: WebSockets closed with 1012 at once, exit 0', async () => {
+    const server = await startMain(db.url, { SHUTDOWN_DRAIN: '20s' });
+    try {
+      const ws = await connectedWs(server.base);
+      const signalled = performance.now();
+      server.child.kill('SIGINT');
+      const [{ code: closeCode, at: closedAt }, { code, at }] = await Promise.all([ws.closed, server.exited]);
+      expect(closeCode).toBe(1012);
+      expect(closedAt - signalled).toBeLessThan(1000);
+      expect(code).toBe(0);
+      expect(at - signalled).toBeLessThan(5000);
+      await ws.client.dispose();
+    } finally {
+      server.kill();
+    }
+  });
+
+  it('SIGTERM with an SSE subscription open (it never ends by itself) still exits within drain + SHUTDOWN_TIMEOUT', async () => {
+    const server = await startMain(db.url, { SHUTDOWN_DRAIN: '1s', SHUTDOWN_TIMEOUT: '4s' });
+    try {
+      const res = await fetch(`${server.base}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${await token('VIEWER')}` },
+        body: JSON.stringify({ query: 'subscription { deadLetterCount }' }),
+      });
+      expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
+      const reader = res.body!.getReader();
+      // Its first value (after a keep-alive comment): the subscription is live.
+      let received = '';
+      while (!received.includes('deadLetterCount')) received += new TextDecoder().decode((await reader.read()).value);
+      const streamEnded = (async () => {
+        try {
+          while (!(await reader.read()).done);
+        } catch {
+          // cut off: ended too
+        }
+        return performance.now();
+      })();
+      const signalled = performance.now();
+      server.child.kill('SIGTERM');
+      const [{ code, at }, endedAt] = await Promise.all([server.exited, streamEnded]);
+      expect(at - signalled, 'ms from SIGTERM to exit (drain 1 s + timeout 4 s)').toBeLessThan(1000 + 4000 + 1000);
+      expect(endedAt - signalled, 'the stream is open through the drain').toBeGreaterThanOrEqual(950);
+      expect(code).toBe(0);
+      console.log(`SIGTERM with an SSE stream open: stream cut after ${Math.round(endedAt - signalled)} ms, exit after ${Math.round(at - signalled)} ms`);
+    } finally {
+      server.kill();
+    }
+  });
+
+  it('SIGTERM while the database hangs (every byte held): exits after drain + SHUTDOWN_TIMEOUT, naming what it abandoned', async () => {
+    const proxy = await freezableProxy(db.url);
+    const server = await startMain(proxy.url, { SHUTDOWN_DRAIN: '500ms', SHUTDOWN_TIMEOUT: '2s' });
+    try {
+      expect((await query(server.base, new Agent())).status).toBe(200);
+      proxy.freeze();
+      // A request the database will never answer (DATABASE_TIMEOUT is 15 s).
+      const hung = query(server.base, new Agent()).catch((error: Error) => error);
+      await new Promise((r) => setTimeout(r, 300));
+      const signalled = performance.now();
+      server.child.kill('SIGTERM');
+      const { code, at } = await server.exited;
+      expect(at - signalled, 'ms from SIGTERM to exit (drain 0.5 s + timeout 2 s)').toBeLessThan(500 + 2000 + 1500);
+      expect(code, 'a shutdown that abandoned something exits 1').toBe(1);
+      const abandoned = /shutdown timed out; abandoned: [^"]*/.exec(server.output())?.[0];
+      expect(abandoned, server.output()).toBeDefined();
+      console.log(`SIGTERM on a hung database: exit ${code} after ${Math.round(at - signalled)} ms; "${abandoned}"`);
+      await hung;
+    } finally {
+      server.kill();
+      proxy.close();
+    }
+  });
 });
 
 /** Whether process `pid` still runs (a zombie does not: an orphan's reaper may collect it late). */
@@ -105,8 +312,16 @@ describe('npm start', () => {
         postmaster = await postmasterPid();
         expect(alive(nodePid) && alive(postmaster), `node ${nodePid}, postgres ${postmaster}`).toBe(true);
 
+        const signalled = Date.now();
         stop(npm.pid!);
         expect(await exited).toEqual({ code: 0, signal: null });
+        // SIGTERM (a process manager, a rolling deploy) drains for SHUTDOWN_DRAIN, 5 s by default, first; Ctrl-C does not.
+        if (how.startsWith('SIGTERM')) {
+          expect(output).toContain('draining: /readyz answers 503');
+          expect(Date.now() - signalled).toBeGreaterThanOrEqual(5000);
+        } else {
+          expect(output).not.toContain('draining');
+        }
         for (const end = Date.now() + 10_000; (alive(nodePid) || alive(postmaster)) && Date.now() < end; ) await new Promise((r) => setTimeout(r, 100));
         expect({ node: alive(nodePid), postgres: alive(postmaster) }).toEqual({ node: false, postgres: false });
         const afterSignal = output.split('shutting down')[1];
@@ -147,7 +362,8 @@ describe.runIf(process.platform === 'linux')('npm start after a bad day', () => 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'opsgraph-npm-restart-'));
     await chmod(dir, 0o755);
-    env = { PATH: process.env.PATH!, HOME: process.env.HOME ?? dir, DATA_DIR: path.join(dir, 'data'), EMBEDDED_ROOT_DIR: path.join(dir, 'root'), HOST: '127.0.0.1', LOG_LEVEL: 'info', JWT_SECRET: TEST_SECRET };
+    // Each test stops a server with SIGTERM: a drain of 1 s instead of the default 5 s (the 'npm start' tests above keep the default).
+    env = { PATH: process.env.PATH!, HOME: process.env.HOME ?? dir, DATA_DIR: path.join(dir, 'data'), EMBEDDED_ROOT_DIR: path.join(dir, 'root'), HOST: '127.0.0.1', LOG_LEVEL: 'info', JWT_SECRET: TEST_SECRET, SHUTDOWN_DRAIN: '1s' };
     pgDir = (await embeddedLocation(env.DATA_DIR!, env.EMBEDDED_ROOT_DIR)).pgDir;
   });
   afterAll(async () => {
