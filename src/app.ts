@@ -18,7 +18,7 @@ import { migrate } from './db/migrate.js';
 import { createOpsRoutes, serveMetrics } from './http.js';
 import { startLiveSystem } from './live/live-system.js';
 import { createLogger, type Logger } from './logger.js';
-import { registerPoolMetrics } from './metrics.js';
+import { liveStatements, registerPoolMetrics } from './metrics.js';
 import { schema } from './schema/index.js';
 import { UnauthenticatedError } from './errors.js';
 import { Drain, runSteps } from './shutdown.js';
@@ -90,19 +90,45 @@ export async function buildApp(env: Record<string, string | undefined> = process
   );
   registerPoolMetrics(sql, applicationName);
   if (config.databaseSharedReads) shareReads(sql);
+  // The live badges' own small pool: every statement on it is one run for live values (counted in
+  // opsgraph_live_statements_total{kind="recompute"}, and named opsgraph-live:<instance> in pg_stat_activity).
+  let liveCounting = false;
+  const liveSql = createSql(
+    databaseUrl,
+    2,
+    (query) => {
+      if (liveCounting) liveStatements.inc({ kind: 'recompute' });
+      hooks.onQuery?.(query);
+    },
+    `opsgraph-live:${instance}`,
+    config.databaseMaxPipeline,
+    1,
+    config.databasePreparedStatements,
+  );
+  if (config.databaseSharedReads) shareReads(liveSql);
   const applied = await migrate(sql);
   if (applied.length > 0) log.info({ applied }, 'applied migrations');
   // Before any query that sends an array: postgres.js learns PostgreSQL's array types when a pool's
   // first connection opens (migrate only opened the transaction pool), and a `sql.array` on a pool that
   // has never connected is sent as text ("malformed array literal"). Once per pool, not per connection.
   await fetchArrayTypesOnce(sql);
+  await fetchArrayTypesOnce(liveSql);
+  liveCounting = true;
 
   const devMode = config.jwt.secret === null && config.jwt.jwksUrl === null;
   const secret = devMode ? await loadOrCreateDevSecret(config.dataDir) : config.jwt.secret;
   const verify = createVerifier({ ...config.jwt, secret });
   const services: Services = { sql, config, log };
   const masking = errorMasking(log);
-  const { live, kills, fanout, close: closeLive } = startLiveSystem({ databaseUrl: directUrl, sql, config, log, masking });
+  const { live, kills, fanout, close: closeLive } = startLiveSystem({
+    databaseUrl: directUrl,
+    sql,
+    services: { sql: liveSql, config, log },
+    instance,
+    config,
+    log,
+    masking,
+  });
 
   const compression = { minBytes: config.compressionMinBytes };
   const persisted = persistedOperations({ trustedDocuments: config.trustedDocuments, apqMaxEntries: 1000 });
@@ -257,7 +283,7 @@ export async function buildApp(env: Record<string, string | undefined> = process
             ['WebSocket connections', () => new Promise<void>((resolve) => wsServer.close(() => resolve()))],
             ['yoga', () => yoga.dispose()],
             ['LISTEN connection', closeLive],
-            ['database pools', () => sql.end({ timeout: 2 })], // both pools (src/db/client.ts)
+            ['database pools', () => Promise.all([sql.end({ timeout: 2 }), liveSql.end({ timeout: 2 })])], // both pools (src/db/client.ts), and the live pool
             ['embedded PostgreSQL', () => embedded?.stop()],
           ],
           config.shutdownTimeoutMs,

@@ -73,7 +73,23 @@ export interface Config {
     webhookSigningSecrets: string[];
   };
   executions: { resultTimeoutMs: number; reaperIntervalMs: number; reaper: boolean };
-  live: { coalesceMs: number; heartbeatMs: number; heartbeatTimeoutMs: number };
+  live: {
+    coalesceMs: number;
+    heartbeatMs: number;
+    heartbeatTimeoutMs: number;
+    /**
+     * LIVE_LEADER (on): one instance of the cluster, elected with a session advisory lock on
+     * DATABASE_DIRECT_URL, computes the live badges and publishes them on the bus; off: each
+     * instance computes its own subscribers' badges (src/live/cluster.ts).
+     */
+    leader: boolean;
+    /** REDIS_URL: the bus for live values is Redis; null: PostgreSQL (NOTIFY and the live_values table). */
+    redisUrl: string | null;
+    /** LIVE_ANNOUNCE_INTERVAL: how often each instance announces the full list of badge groups it wants. */
+    announceMs: number;
+    /** LIVE_LEADER_TIMEOUT: a leader whose heartbeat is older than this is deposed (its lock session terminated). */
+    leaderTimeoutMs: number;
+  };
 }
 
 export class ConfigError extends Error {}
@@ -290,6 +306,10 @@ export function loadConfig(env: Env = process.env): Config {
       coalesceMs: duration(env, 'LIVE_COALESCE_INTERVAL', '100ms'),
       heartbeatMs: duration(env, 'LISTEN_HEARTBEAT_INTERVAL', '10s'),
       heartbeatTimeoutMs: duration(env, 'LISTEN_HEARTBEAT_TIMEOUT', '5s'),
+      leader: onOff(env, 'LIVE_LEADER', true),
+      redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
+      announceMs: duration(env, 'LIVE_ANNOUNCE_INTERVAL', '5s'),
+      leaderTimeoutMs: duration(env, 'LIVE_LEADER_TIMEOUT', '1s'),
     },
   };
 }

@@ -51,6 +51,26 @@ export const liveRecomputes = new Counter({
   registers: [registry],
 });
 
+export const liveLeader = new Gauge({
+  name: 'opsgraph_live_leader',
+  help: 'Whether this instance leads the live badges of its cluster (1) or follows (0): the leader alone runs their statements (src/live/leader.ts)',
+  registers: [registry],
+});
+
+export const liveStatements = new Counter({
+  name: 'opsgraph_live_statements_total',
+  help: 'Statements this instance ran for live badge values, by kind: recompute (the badges\' own queries, on the live pool), bus (publishing and reading values, announcements), election (the leader lock and heartbeat)',
+  labelNames: ['kind'] as const,
+  registers: [registry],
+});
+
+export const livePublications = new Counter({
+  name: 'opsgraph_live_publications_total',
+  help: 'Live badge values published to the cluster (sent, on the leader) or applied from it (received, on any instance; stale: older than one already seen)',
+  labelNames: ['direction'] as const,
+  registers: [registry],
+});
+
 export const jsonFastPathRequests = new Counter({
   name: 'opsgraph_json_fast_path_requests_total',
   help: 'GraphQL requests answered on the plain JSON POST path (src/yoga/json-post.ts) rather than through yoga',

@@ -7,6 +7,7 @@ import { countFailures, oldestFailureInWindow, type FailureCount, type FailureCo
 import { jobLiveCounts } from '../resolvers/jobs.js';
 import { deadLetterCount } from '../resolvers/notifications.js';
 import { scanStats } from '../resolvers/scans.js';
+import type { LiveDescriptor } from './bus.js';
 import type { LiveSpec } from './live-queries.js';
 import { topicsWaking } from './topics.js';
 
@@ -19,6 +20,7 @@ export function scanStatsBadge(services: Services): LiveSpec<ScanStatsRow> {
   return {
     badge: 'scanStats',
     key: 'scanStats',
+    descriptor: { badge: 'scanStats', args: {} },
     topics: topicsWaking('scanStats'),
     compute: () => scanStats(services),
     identity: (value) => JSON.stringify([value.total, value.stats]),
@@ -32,6 +34,7 @@ export function failureCountBadge(services: Services, args: FailureCountArgs): L
   return {
     badge: 'failureCount',
     key: `failureCount:${args.since}:${kind ?? ''}`,
+    descriptor: { badge: 'failureCount', args: { since: args.since, kind } },
     topics: topicsWaking('failureCount'),
     compute: () => countFailures(services, { since: args.since, kind }),
     identity: (value) => String(value.count),
@@ -44,6 +47,7 @@ export function deadLetterCountBadge(services: Services): LiveSpec<number> {
   return {
     badge: 'deadLetterCount',
     key: 'deadLetterCount',
+    descriptor: { badge: 'deadLetterCount', args: {} },
     topics: topicsWaking('deadLetterCount'),
     compute: () => deadLetterCount(services),
   };
@@ -53,6 +57,7 @@ export function jobLiveCountsBadge(services: Services, jobId: string): LiveSpec<
   return {
     badge: 'jobLiveCounts',
     key: `jobLiveCounts:${jobId}`,
+    descriptor: { badge: 'jobLiveCounts', args: { jobId } },
     topics: topicsWaking('jobLiveCounts'),
     compute: () => jobLiveCounts(services, jobId),
   };
@@ -72,6 +77,7 @@ export function dashboardBadge(services: Services, windows: FailureCountArgs[] =
   return {
     badge: 'dashboard',
     key: ['dashboard', ...unique.map(windowKey)].join('|'),
+    descriptor: { badge: 'dashboard', args: { windows: unique } },
     topics: topicsWaking('dashboard'),
     compute: () => dashboard(services, unique),
     identity: (value) =>
@@ -95,4 +101,27 @@ export function dashboardBadge(services: Services, windows: FailureCountArgs[] =
       return times.length === 0 ? null : new Date(Math.min(...times));
     },
   };
+}
+
+/**
+ * The badge a descriptor names, as another instance's subscribers asked for it
+ * (the cluster's leader computes it for them). Throws on a descriptor no badge
+ * makes: it came from the bus, not from this code.
+ */
+export function badgeSpec(services: Services, descriptor: LiveDescriptor): LiveSpec<unknown> {
+  const args = descriptor.args as Record<string, any>;
+  switch (descriptor.badge) {
+    case 'scanStats':
+      return scanStatsBadge(services) as LiveSpec<unknown>;
+    case 'failureCount':
+      return failureCountBadge(services, { since: String(args.since), kind: args.kind ?? null }) as LiveSpec<unknown>;
+    case 'deadLetterCount':
+      return deadLetterCountBadge(services) as LiveSpec<unknown>;
+    case 'jobLiveCounts':
+      return jobLiveCountsBadge(services, String(args.jobId)) as LiveSpec<unknown>;
+    case 'dashboard':
+      return dashboardBadge(services, Array.isArray(args.windows) ? args.windows : []) as LiveSpec<unknown>;
+    default:
+      throw new Error(`no live badge ${JSON.stringify(descriptor.badge)}`);
+  }
 }

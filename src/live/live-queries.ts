@@ -1,9 +1,11 @@
 import { Repeater } from 'graphql-yoga';
+import type { Services } from '../context.js';
 import type { Logger } from '../logger.js';
 import { DomainError } from '../errors.js';
 import { livePassDuration, liveRecomputes, liveSubscriptions, wsRefusals } from '../metrics.js';
 import { setLongTimeout, type LongTimer } from '../timers.js';
 import { SocketWrites } from './socket-writes.js';
+import type { LiveDescriptor } from './bus.js';
 import type { Topic } from './topics.js';
 
 export function tooManyLiveGroups(max: number): DomainError {
@@ -26,6 +28,22 @@ export interface LiveSpec<T> {
   identity?(value: T): string;
   /** When the value will change with no write at all (a sliding window); null if never. */
   nextChangeAt?(value: T): Promise<Date | null>;
+  /**
+   * The badge and its arguments as data, for another instance (the cluster's
+   * leader) to compute the same thing (src/live/badges.ts, badgeSpec).
+   */
+  descriptor?: LiveDescriptor;
+}
+
+/**
+ * How LiveQueries takes part in a cluster (src/live/cluster.ts): it tells the
+ * cluster which groups its subscribers want, and, while it computes (leads),
+ * hands it each new value to publish.
+ */
+export interface ClusterLink {
+  wanted(spec: LiveSpec<any>): void;
+  unwanted(key: string): void;
+  publish(values: { key: string; value: unknown }[]): void;
 }
 
 interface TopicTarget {
@@ -50,6 +68,14 @@ class LiveEntry<T> {
   /** Orders the aging lookups: only the latest one may set the timer. */
   agingSeq = 0;
   closed = false;
+  /** Whether its topics are listened to (always, but on a follower). */
+  attached = false;
+  /** Wanted by another instance of the cluster (this one leads). */
+  remote = false;
+  /** Publish the next value to the cluster even if unchanged (a new leader publishes every group at once). */
+  forcePublish = false;
+  /** Values applied from the cluster's bus: a follower's local read that saw one land meanwhile is dropped. */
+  applied = 0;
 
   constructor(readonly spec: LiveSpec<T>) {}
 }
@@ -94,6 +120,14 @@ export class LiveStream<T> implements AsyncIterable<T> {
  */
 export class LiveQueries {
   private readonly entries = new Map<string, LiveEntry<any>>();
+  /** Entries with subscribers of this instance (LIVE_MAX_GROUPS counts these). */
+  private local = 0;
+  /** The cluster this instance belongs to (LIVE_LEADER), or null: it computes every badge itself. */
+  private cluster: ClusterLink | null = null;
+  /** Whether this instance computes its badges: standalone, or the cluster's leader. */
+  private computing = true;
+  /** What the badges compute with (the live pool, src/live/live-system.ts); null: the subscriber's own context. */
+  services: Services | null = null;
   private readonly byTopic = new Map<Topic, Set<LiveEntry<any>>>();
   private timer: LongTimer | null = null;
   private timerAt = Infinity;
@@ -117,7 +151,7 @@ export class LiveQueries {
    * LIVE_MAX_GROUPS are computed (SSE and graphql-ws alike).
    */
   subscribe<T>(spec: LiveSpec<T>): LiveStream<T> {
-    if (this.entries.size >= this.maxEntries && !this.entries.has(spec.key)) {
+    if (this.local >= this.maxEntries && !this.entries.get(spec.key)?.listeners.size) {
       wsRefusals.inc({ limit: 'live_groups' });
       throw tooManyLiveGroups(this.maxEntries);
     }
@@ -126,6 +160,10 @@ export class LiveQueries {
 
   listen<T>(spec: LiveSpec<T>, listener: Listener<T>): () => void {
     const entry = this.acquire(spec);
+    if (entry.listeners.size === 0) {
+      this.local++;
+      this.cluster?.wanted(entry.spec);
+    }
     entry.listeners.add(listener);
     if (entry.value) listener(entry.value.value);
     let listening = true;
@@ -133,13 +171,105 @@ export class LiveQueries {
       if (!listening) return;
       listening = false;
       entry.listeners.delete(listener);
-      if (entry.listeners.size === 0) this.release(entry);
+      if (entry.listeners.size === 0) {
+        this.local--;
+        this.cluster?.unwanted(entry.spec.key);
+        if (!entry.remote) this.release(entry);
+      }
     };
   }
 
-  /** Number of distinct argument sets being computed. */
+  /** Number of distinct argument sets being computed (or, on a follower, received). */
   size(): number {
     return this.entries.size;
+  }
+
+  /** The groups this instance's subscribers want (for the cluster's announcements). */
+  wantedSpecs(): LiveSpec<any>[] {
+    return [...this.entries.values()].filter((entry) => entry.listeners.size > 0).map((entry) => entry.spec);
+  }
+
+  /**
+   * Joins a cluster (src/live/cluster.ts): from now on this instance computes
+   * nothing until `setComputing(true)` (it was elected), and announces what it wants.
+   */
+  joinCluster(link: ClusterLink): void {
+    this.cluster = link;
+    this.setComputing(false);
+  }
+
+  /**
+   * Leading (true): every group is recomputed at once, from its topics, and its
+   * value published to the cluster even if unchanged, so followers that missed
+   * values while there was no leader catch up. Following (false): topics, aging
+   * timers and the groups kept for other instances are dropped; values come from the bus.
+   */
+  setComputing(on: boolean): void {
+    if (this.computing === on) return;
+    this.computing = on;
+    for (const entry of [...this.entries.values()]) {
+      if (on) {
+        this.attach(entry);
+        entry.forcePublish = true;
+        this.invalidate(entry);
+      } else {
+        this.detach(entry);
+        entry.agingSeq++;
+        entry.agingTimer?.clear();
+        entry.agingTimer = null;
+        entry.dueAt = null;
+        entry.forcePublish = false;
+        if (entry.remote) {
+          entry.remote = false;
+          if (entry.listeners.size === 0) this.release(entry);
+        }
+        // A group that never got its first value reads it itself again.
+        if (!entry.closed && entry.value === null) this.invalidate(entry);
+      }
+    }
+  }
+
+  /** Computes these groups again and publishes them to the cluster, changed or not (a publication that failed). */
+  republish(keys: string[]): void {
+    if (!this.computing) return;
+    for (const key of keys) {
+      const entry = this.entries.get(key);
+      if (!entry) continue;
+      entry.forcePublish = true;
+      this.invalidate(entry);
+    }
+  }
+
+  /** The leader computes a group another instance wants (until `unretain`). */
+  retain(spec: LiveSpec<any>): void {
+    if (!this.computing) return;
+    const entry = this.acquire(spec);
+    entry.remote = true;
+  }
+
+  unretain(key: string): void {
+    const entry = this.entries.get(key);
+    if (!entry?.remote) return;
+    entry.remote = false;
+    if (entry.listeners.size === 0) this.release(entry);
+  }
+
+  /**
+   * Values from the cluster's leader (newer than any seen, src/live/cluster.ts),
+   * published to this instance's subscribers in one pass: each socket written once.
+   */
+  apply(values: { key: string; value: unknown }[]): void {
+    const changed: LiveEntry<any>[] = [];
+    for (const { key, value } of values) {
+      const entry = this.entries.get(key);
+      if (!entry || entry.closed) continue;
+      entry.applied++;
+      const identity = entry.spec.identity ? entry.spec.identity(value) : JSON.stringify(value);
+      if (entry.value?.identity === identity) continue;
+      entry.value = { identity, value };
+      if (!changed.includes(entry)) changed.push(entry);
+    }
+    if (changed.length > 0) this.publishLocally(changed);
   }
 
   private acquire<T>(spec: LiveSpec<T>): LiveEntry<T> {
@@ -147,7 +277,16 @@ export class LiveQueries {
     if (entry) return entry;
     entry = new LiveEntry(spec);
     this.entries.set(spec.key, entry);
-    for (const topic of spec.topics) {
+    if (this.computing) this.attach(entry);
+    // A follower reads the first value itself (shared reads): the leader publishes only changes.
+    this.invalidate(entry);
+    return entry;
+  }
+
+  private attach(entry: LiveEntry<any>): void {
+    if (entry.attached) return;
+    entry.attached = true;
+    for (const topic of entry.spec.topics) {
       let set = this.byTopic.get(topic);
       if (!set) {
         set = new Set();
@@ -156,14 +295,11 @@ export class LiveQueries {
       }
       set.add(entry);
     }
-    this.invalidate(entry);
-    return entry;
   }
 
-  private release(entry: LiveEntry<any>): void {
-    entry.closed = true;
-    entry.agingTimer?.clear();
-    this.entries.delete(entry.spec.key);
+  private detach(entry: LiveEntry<any>): void {
+    if (!entry.attached) return;
+    entry.attached = false;
     for (const topic of entry.spec.topics) {
       const set = this.byTopic.get(topic);
       set?.delete(entry);
@@ -174,9 +310,18 @@ export class LiveQueries {
     }
   }
 
+  private release(entry: LiveEntry<any>): void {
+    entry.closed = true;
+    entry.agingTimer?.clear();
+    this.entries.delete(entry.spec.key);
+    this.detach(entry);
+  }
+
   /** Asks for a recompute: at once after a quiet spell, else one interval after the last one started. */
   private invalidate(entry: LiveEntry<any>): void {
     if (entry.closed) return;
+    // A follower recomputes nothing but its first value (and a failed first read).
+    if (!this.computing && entry.value !== null) return;
     const at = Math.max(Date.now(), entry.lastRunAt + this.coalesceMs);
     // A running entry keeps its due time; the batch reschedules it when it finishes.
     if (entry.dueAt === null || at < entry.dueAt) entry.dueAt = at;
@@ -223,6 +368,8 @@ export class LiveQueries {
    */
   private async pass(batch: LiveEntry<any>[], now: number): Promise<void> {
     const stopTimer = livePassDuration.startTimer();
+    const computing = this.computing;
+    const applied = batch.map((entry) => entry.applied);
     for (const entry of batch) {
       entry.dueAt = null;
       entry.running = true;
@@ -233,10 +380,16 @@ export class LiveQueries {
     const results = await Promise.allSettled(batch.map((entry) => entry.spec.compute()));
     // 2.
     const changed: LiveEntry<any>[] = [];
+    const published: { key: string; value: unknown }[] = [];
     batch.forEach((entry, i) => {
       entry.running = false;
       const result = results[i]!;
       if (entry.closed) return;
+      // A follower's own read of a first value, overtaken by the leader's publication (or the role changed).
+      if ((!computing && (this.computing || entry.applied !== applied[i])) || (computing && !this.computing)) {
+        if (entry.dueAt !== null) this.arm(entry.dueAt);
+        return;
+      }
       if (result.status === 'rejected') {
         // Keep the last value and try again shortly: subscribers get the current value once the database answers.
         this.log.warn({ err: result.reason, key: entry.spec.key }, 'live badge recompute failed');
@@ -246,15 +399,25 @@ export class LiveQueries {
       }
       const value = result.value;
       const identity = entry.spec.identity ? entry.spec.identity(value) : JSON.stringify(value);
-      if (entry.value?.identity !== identity) {
+      const isNew = entry.value?.identity !== identity;
+      if (isNew) {
         entry.value = { identity, value };
         changed.push(entry);
       }
+      if (computing && this.cluster && (isNew || entry.forcePublish)) published.push({ key: entry.spec.key, value });
+      entry.forcePublish = false;
       if (entry.dueAt !== null) this.arm(entry.dueAt);
-      void this.scheduleAging(entry, value);
+      if (computing) void this.scheduleAging(entry, value);
     });
-    if (changed.length === 0) return;
-    // 3.
+    // 3. (the cluster's followers: sent after this instance's own sockets are written)
+    if (changed.length > 0) this.publishLocally(changed);
+    if (published.length > 0) this.cluster?.publish(published);
+    // 5.
+    if (changed.length > 0) stopTimer();
+  }
+
+  /** Steps 3 and 4 of a pass: every changed value to its listeners, each socket written once. */
+  private publishLocally(changed: LiveEntry<any>[]): void {
     this.writes.hold();
     try {
       for (const entry of changed) {
@@ -270,15 +433,13 @@ export class LiveQueries {
       // 4.
       this.writes.release();
     }
-    // 5.
-    stopTimer();
   }
 
   private async scheduleAging<T>(entry: LiveEntry<T>, value: T): Promise<void> {
     if (!entry.spec.nextChangeAt) return;
     const seq = ++entry.agingSeq;
     const at = await entry.spec.nextChangeAt(value).catch(() => null);
-    if (entry.closed || seq !== entry.agingSeq) return;
+    if (entry.closed || seq !== entry.agingSeq || !this.computing) return;
     entry.agingTimer?.clear();
     entry.agingTimer = null;
     if (at === null) return;

@@ -3,16 +3,20 @@ import type { FailureCountArgs } from './failures.js';
 import { dashboardBadge, deadLetterCountBadge, failureCountBadge, jobLiveCountsBadge, scanStatsBadge } from '../live/badges.js';
 
 // The live badge subscriptions: each joins its badge's shared recompute
-// (src/live/), which the graphql-ws fan-out and SSE streams read from.
+// (src/live/), which the graphql-ws fan-out and SSE streams read from. The
+// badge computes with the live pool's services, not the subscriber's context
+// (which a shared recompute must not hold on to).
 
-export const liveScanStats = (ctx: Context) => ctx.live.subscribe(scanStatsBadge(ctx));
+const on = (ctx: Context) => ctx.live.services ?? ctx;
+
+export const liveScanStats = (ctx: Context) => ctx.live.subscribe(scanStatsBadge(on(ctx)));
 
 /** Refuses a bad window at subscribe time. */
-export const liveFailureCount = (ctx: Context, args: FailureCountArgs) => ctx.live.subscribe(failureCountBadge(ctx, args));
+export const liveFailureCount = (ctx: Context, args: FailureCountArgs) => ctx.live.subscribe(failureCountBadge(on(ctx), args));
 
-export const liveDeadLetterCount = (ctx: Context) => ctx.live.subscribe(deadLetterCountBadge(ctx));
+export const liveDeadLetterCount = (ctx: Context) => ctx.live.subscribe(deadLetterCountBadge(on(ctx)));
 
-export const liveJobCounts = (ctx: Context, jobId: string) => ctx.live.subscribe(jobLiveCountsBadge(ctx, jobId));
+export const liveJobCounts = (ctx: Context, jobId: string) => ctx.live.subscribe(jobLiveCountsBadge(on(ctx), jobId));
 
 /** `windows`: the failureCount windows the subscription's selection asks for besides the default one. */
-export const liveDashboard = (ctx: Context, windows: FailureCountArgs[]) => ctx.live.subscribe(dashboardBadge(ctx, windows));
+export const liveDashboard = (ctx: Context, windows: FailureCountArgs[]) => ctx.live.subscribe(dashboardBadge(on(ctx), windows));
