@@ -98,7 +98,7 @@ export class PgBus implements LiveBus {
     const rows = publications.map((p) => ({ key: p.key, term: p.term, seq: p.seq, value: p.value }));
     await this.sql`
       with input as (
-        select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as t(key text, term bigint, seq bigint, value text)
+        select * from jsonb_to_recordset(${JSON.stringify(rows)}::text::jsonb) as t(key text, term bigint, seq bigint, value text)
       ), stored as (
         insert into live_values as v (key, term, seq, value, published_at)
         select key, term, seq, value, now() from input
