@@ -88,7 +88,10 @@ export async function startEmbeddedPostgres(
   log: Logger,
   fixedPort?: number,
   rootDir = DEFAULT_ROOT_DIR,
+  /** More `-c name=value` flags for the server (a test's own PostgreSQL with pg_stat_statements). */
+  extraFlags: string[] = [],
 ): Promise<EmbeddedDatabase> {
+  const flags = [...FLAGS, ...extraFlags];
   const root = path.resolve(dataDir);
   try {
     await mkdir(root, { recursive: true });
@@ -96,7 +99,7 @@ export async function startEmbeddedPostgres(
     throw new EmbeddedPostgresError(`could not create DATA_DIR ${root} (${(error as Error).message}); set DATA_DIR or DATABASE_URL`);
   }
   const port = fixedPort ?? (await freePort());
-  if (asRoot()) return startAsRoot(root, rootDir, port, log);
+  if (asRoot()) return startAsRoot(root, rootDir, port, log, flags);
 
   const pgDir = path.join(root, 'pg');
   const passwordFile = path.join(root, 'pg-password');
@@ -110,7 +113,7 @@ export async function startEmbeddedPostgres(
     password,
     authMethod: 'scram-sha-256',
     persistent: true,
-    postgresFlags: FLAGS,
+    postgresFlags: flags,
     onLog: (message) => log.trace({ pg: String(message).trim() }, 'postgres'),
     onError: (error) => log.debug({ pg: String(error).trim() }, 'postgres'),
   });
@@ -124,7 +127,7 @@ export async function startEmbeddedPostgres(
       log.info({ dataDir: pgDir, ms: Date.now() - started }, 'initialised embedded PostgreSQL');
     }
     // Started by opsgraph rather than the package, in a process group of its own (see postgresServer).
-    await server.start(port, FLAGS);
+    await server.start(port, flags);
   } catch (error) {
     const reason = String((error as Error)?.message ?? 'it exited at once').split('\n')[0];
     throw new EmbeddedPostgresError(`the embedded PostgreSQL in ${pgDir} did not start (${reason}); see LOG_LEVEL=trace, or set DATABASE_URL`);
@@ -142,7 +145,7 @@ export async function startEmbeddedPostgres(
   };
 }
 
-async function startAsRoot(dataDir: string, rootDir: string, port: number, log: Logger): Promise<EmbeddedDatabase> {
+async function startAsRoot(dataDir: string, rootDir: string, port: number, log: Logger, flags = FLAGS): Promise<EmbeddedDatabase> {
   const started = Date.now();
   const fresh = randomBytes(18).toString('base64url');
   const cluster = await prepareRootCluster(dataDir, rootDir, fresh, log);
@@ -150,7 +153,7 @@ async function startAsRoot(dataDir: string, rootDir: string, port: number, log: 
   if (!cluster.initialised) log.info({ dataDir: pgDir, ms: Date.now() - started }, 'initialised embedded PostgreSQL (as root: run by the postgres user)');
   else await reclaimDataDirectory(pgDir, log);
   const password = (await readFile(passwordFile, 'utf8')).trim();
-  await cluster.start(port, FLAGS);
+  await cluster.start(port, flags);
   log.info({ port, dataDir: pgDir }, 'embedded PostgreSQL is up');
   return {
     url: url(password, port),
