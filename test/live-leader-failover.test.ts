@@ -140,6 +140,24 @@ describe.each(BUSES)('live badges leader failover ($bus bus)', ({ env }) => {
     return (await sql<{ n: number }[]>`select count(*)::int as n from orchestrator_events where not success`)[0]!.n;
   }
 
+  it('shows who leads and what each instance runs for live values on /metrics: the followers run no recompute', async () => {
+    const recomputes = () =>
+      Promise.all(instances.map((i) => metricValue(i.url, 'opsgraph_live_statements_total{kind="recompute"}')));
+    const [leader] = await leaderOf(instances);
+    const before = await recomputes();
+    for (let i = 0; i < 3; i++) {
+      await sql`insert into orchestrator_events (kind, success) values ('TRAFFIC', false)`;
+      const n = (await sql<{ n: number }[]>`select count(*)::int as n from orchestrator_events where not success`)[0]!.n;
+      await until(() => instances.every((inst) => inst.watchers.every((w) => last(w) === n)), 10_000);
+      await new Promise((r) => setTimeout(r, 150));
+    }
+    const after = await recomputes();
+    instances.forEach((instance, n) => {
+      if (instance === leader) expect(after[n]! - before[n]!).toBeGreaterThanOrEqual(6);
+      else expect(after[n]! - before[n]!).toBe(0);
+    });
+  }, 60_000);
+
   it('kill -9 of the leader while changes are committed: every subscriber on the survivors has the final value within 2 s', async () => {
     const [leader] = await leaderOf(instances);
     expect(leader).toBeDefined();
