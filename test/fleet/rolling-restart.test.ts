@@ -14,6 +14,7 @@ import type { Client } from 'graphql-ws';
 import postgres from 'postgres';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { serverStates } from '../../scripts/fleet/haproxy.js';
+import { findTool } from '../../scripts/fleet/tools.js';
 import { readyz } from '../../scripts/fleet/instances.js';
 import { freePort } from '../../src/db/embedded.js';
 import { createTestDatabase, TEST_SECRET, until } from '../helpers.js';
@@ -37,7 +38,13 @@ let output = '';
 const clients: Client[] = [];
 const readState = (): FleetState => JSON.parse(readFileSync(stateFile, 'utf8'));
 
+// Debian's haproxy and pgbouncer: CI installs them (.ci/run) and fails without; elsewhere this is skipped, saying what to install.
+const missing = await Promise.all([findTool('haproxy'), findTool('pgbouncer')]).then(() => null, (error: Error) => error.message);
+const skip = missing !== null && !process.env.CI;
+if (skip) console.warn(`test/fleet/rolling-restart skipped: ${missing}`);
+
 beforeAll(async () => {
+  if (skip) return;
   db = await createTestDatabase();
   dir = await mkdtemp(path.join(os.tmpdir(), 'opsgraph-rolling-'));
   stateFile = path.join(dir, 'fleet.json');
@@ -166,7 +173,7 @@ function agent(wsUrl: string, bearer: string, execId: string) {
   };
 }
 
-it('rolls all three instances under HTTP load and 300 subscribers: no failed request, 503 first, nothing lost', async () => {
+it.skipIf(skip)('rolls all three instances under HTTP load and 300 subscribers: no failed request, 503 first, nothing lost', async () => {
   const state = readState();
   const url = `http://127.0.0.1:${state.balancer.port}/graphql`;
   const wsUrl = url.replace(/^http/, 'ws');
