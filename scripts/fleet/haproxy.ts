@@ -1,7 +1,7 @@
 // Debian's haproxy, configured from deploy/haproxy.cfg, in front of opsgraph instances:
 // for `npm run fleet` and the tests that roll a fleet.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -81,6 +81,7 @@ export async function startHaproxy(options: { port: number; servers: Backend[]; 
         await exited;
         clearTimeout(timer);
       }
+      if (!options.dir) await rm(dir, { recursive: true, force: true });
     },
   };
 }

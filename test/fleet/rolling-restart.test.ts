@@ -174,6 +174,10 @@ function agent(wsUrl: string, bearer: string, execId: string) {
 }
 
 it.skipIf(skip)('rolls all three instances under HTTP load and 300 subscribers: no failed request, 503 first, nothing lost', async () => {
+  // The config the runner uses: nothing retried or sent elsewhere, so a missing drain would show as failures.
+  const config = readFileSync(path.join(repo, 'deploy/haproxy.cfg'), 'utf8').replace(/#.*$/gm, '');
+  expect(config).toMatch(/^\s*retries 0$/m);
+  expect(config).not.toMatch(/redispatch|retry-on/);
   const state = readState();
   const url = `http://127.0.0.1:${state.balancer.port}/graphql`;
   const wsUrl = url.replace(/^http/, 'ws');
