@@ -180,7 +180,7 @@ describe('LISTEN through a transaction pooler', () => {
       await until(() => errors().length > 0, 10_000);
       // Said once, while the heartbeat keeps replacing the deaf connection.
       await new Promise((r) => setTimeout(r, 1500));
-      expect(errors().map((line) => line.msg)).toEqual([expect.stringMatching(/^NOTIFY never reaches the LISTEN connection .*DATABASE_DIRECT_URL/)]);
+      expect(errors().map((line) => line.msg)).toEqual([expect.stringMatching(/^NOTIFYs never reach the LISTEN connection .*DATABASE_DIRECT_URL/)]);
       expect(lines.filter((line) => line.msg.includes('missed its heartbeat')).length).toBeGreaterThanOrEqual(3);
     } finally {
       await deaf.close().catch(() => {});
