@@ -3,7 +3,9 @@
 // with no environment at all (embedded PostgreSQL, dev mode), take the token it
 // prints and use it: a query, a graphql-ws subscription held open for 5 s, and
 // the badge page in Chromium showing live numbers. Then stop it and start it
-// again on the same data, and once more after node was killed with SIGKILL. Prints what it checked; exits non-zero on the first
+// again on the same data, and once more after node was killed with SIGKILL. Last, the README's fleet
+// section in the same clone: `npm run fleet`, its token and balancer, the badge page through HAProxy,
+// a rolling restart, Ctrl-C (scripts/fleet/first-run.ts). Prints what it checked; exits non-zero on the first
 // failure. Run by .ci/run after the tests: `npx tsx scripts/first-run.ts`.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -15,6 +17,7 @@ import { createClient } from 'graphql-ws';
 import { chromium } from 'playwright-core';
 import WebSocket from 'ws';
 import { embeddedLocation } from '../src/db/embedded.js';
+import { fleetFirstRun } from './fleet/first-run.js';
 
 const repo = path.resolve(import.meta.dirname, '..');
 const CHROMIUM = '/usr/bin/chromium';
@@ -267,6 +270,8 @@ async function main(): Promise<void> {
 
     check(`the embedded data lives in ${pgDir}`, existsSync(path.join(pgDir, 'PG_VERSION')));
     check('the home directory is still 0700', ((await stat(home)).mode & 0o777) === 0o700);
+
+    await fleetFirstRun({ clone, home, env, check, chromiumPath: CHROMIUM });
     console.log(`first run: all checks passed in ${Math.round((Date.now() - started) / 1000)} s`);
   } finally {
     if (server) await stop(server).catch(() => {});

@@ -29,10 +29,10 @@ const dropForeignHandlers = () => {
   }
 };
 let exiting = false;
-const stopAndExit = (code: number) => {
+const stopAndExit = (code: number, announce = true) => {
   if (exiting) return say('fleet: already stopping');
   exiting = true;
-  say('fleet: stopping the instances, HAProxy, PgBouncer and the database');
+  if (announce) say('fleet: stopping the instances, HAProxy, PgBouncer and the database');
   void fleet.stop().then(() => process.exit(code));
 };
 on('SIGINT', () => stopAndExit(0));
@@ -53,7 +53,8 @@ try {
   if (!exiting) {
     const known = error instanceof MissingToolError || error instanceof ConfigError || error instanceof EmbeddedPostgresError;
     console.error(known ? `fleet: ${(error as Error).message}` : error);
-    stopAndExit(1);
+    // Whatever had started is stopped quietly: the line above is what the user needs to read.
+    stopAndExit(1, false);
   }
 }
 

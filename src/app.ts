@@ -284,7 +284,8 @@ export async function buildApp(env: Record<string, string | undefined> = process
             ['yoga', () => yoga.dispose()],
             ['LISTEN connection', closeLive],
             ['database pools', () => Promise.all([sql.end({ timeout: 2 }), liveSql.end({ timeout: 2 })])], // both pools (src/db/client.ts), and the live pool
-            ['embedded PostgreSQL', () => embedded?.stop()],
+            // Only when this process started one: an abandoned list must not name what does not exist.
+            ...(embedded ? ([['embedded PostgreSQL', () => embedded!.stop()]] as const) : []),
           ],
           config.shutdownTimeoutMs,
           log,

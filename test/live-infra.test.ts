@@ -1,6 +1,8 @@
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import net from 'node:net';
+import pino from 'pino';
+import { startPgbouncer } from '../scripts/fleet/pgbouncer.js';
 import { LiveQueries, type LiveSpec } from '../src/live/live-queries.js';
 import { listenReconnects } from '../src/metrics.js';
 import { PgEventTarget } from '../src/live/pg-event-target.js';
@@ -163,6 +165,26 @@ describe('live queries over LISTEN/NOTIFY', () => {
       await silentEvents.close().catch(() => {});
       proxy.close();
       for (const socket of sockets) socket.destroy();
+    }
+  });
+});
+
+describe('LISTEN through a transaction pooler', () => {
+  it('is noticed by the heartbeat: the database answers, no NOTIFY arrives, and one error says why', async () => {
+    const pooler = await startPgbouncer(db.url, { mode: 'transaction' });
+    const lines: { level: number; msg: string }[] = [];
+    const captured = pino({ level: 'warn' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    const deaf = new PgEventTarget({ url: pooler.url(db.url), log: captured, heartbeatMs: 200, heartbeatTimeoutMs: 300 });
+    try {
+      const errors = () => lines.filter((line) => line.level === 50);
+      await until(() => errors().length > 0, 10_000);
+      // Said once, while the heartbeat keeps replacing the deaf connection.
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(errors().map((line) => line.msg)).toEqual([expect.stringMatching(/^NOTIFYs never reach the LISTEN connection .*DATABASE_DIRECT_URL/)]);
+      expect(lines.filter((line) => line.msg.includes('missed its heartbeat')).length).toBeGreaterThanOrEqual(3);
+    } finally {
+      await deaf.close().catch(() => {});
+      await pooler.stop();
     }
   });
 });

@@ -30,7 +30,8 @@ export interface SigningReceiver {
   /**
    * Before reading a request that arrives on a connection which already carried one: 'reset' destroys
    * the connection unread (the receiver had closed it while idle, and the FIN crossed the request),
-   * 'lose' reads and records it, then destroys the connection before answering (the answer is lost).
+   * 'lose' reads, records and processes it (respond), then destroys the connection instead of
+   * answering (the answer is lost).
    */
   onReused: (n: number) => 'serve' | 'reset' | 'lose';
   resets: number;
@@ -65,11 +66,11 @@ export async function startSigningReceiver(respond: SigningReceiver['respond'] =
     }
     const delivery: SignedDelivery = { headers: req.headers, raw, webhookId: String(req.headers['webhook-id']), id, at: Date.now(), onSocket };
     receiver.deliveries.push(delivery);
+    const answer = await receiver.respond(delivery);
     if (mode === 'lose') {
       receiver.resets++;
       return void req.socket.destroy();
     }
-    const answer = await receiver.respond(delivery);
     if (answer === 'drop') return void req.socket.destroy();
     if (req.socket.destroyed) return;
     const { status, headers } = typeof answer === 'number' ? { status: answer, headers: {} } : answer;

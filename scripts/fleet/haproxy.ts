@@ -1,7 +1,7 @@
 // Debian's haproxy, configured from deploy/haproxy.cfg, in front of opsgraph instances:
 // for `npm run fleet` and the tests that roll a fleet.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,8 +24,8 @@ export interface Haproxy {
   stop(): Promise<void>;
 }
 
-/** deploy/haproxy.cfg with the site's lines replaced: the bind port, the server lines, the stats socket, and `user`/`group` unless root. */
-export function haproxyConfig(template: string, options: { port: number; servers: Backend[]; statsSocket: string; root: boolean }): string {
+/** deploy/haproxy.cfg with the site's lines replaced: the bind port, the server lines, the stats socket; `user`/`group` only if it can drop privileges. */
+export function haproxyConfig(template: string, options: { port: number; servers: Backend[]; statsSocket: string; dropPrivileges: boolean }): string {
   const servers = options.servers.map((s) => `    server ${s.name} 127.0.0.1:${s.port}`).join('\n');
   let text = template
     .replace(/^(\s*)bind \S+$/m, `$1bind :${options.port}`)
@@ -33,7 +33,7 @@ export function haproxyConfig(template: string, options: { port: number; servers
     // Every server line goes; the instances' take the place of the first.
     .replace(/(^\s*server .*\n)+/m, servers + '\n');
   // Dropping privileges needs them: as a normal user haproxy would refuse to start.
-  if (!options.root) text = text.replace(/^\s*(user|group) \S+\n/gm, '');
+  if (!options.dropPrivileges) text = text.replace(/^\s*(user|group) \S+\n/gm, '');
   return text;
 }
 
@@ -55,7 +55,9 @@ export async function startHaproxy(options: { port: number; servers: Backend[]; 
   await chmod(dir, 0o755);
   const statsSocket = path.join(dir, 'haproxy.sock');
   const file = path.join(dir, 'haproxy.cfg');
-  const config = haproxyConfig(await readFile(TEMPLATE, 'utf8'), { ...options, statsSocket, root: process.getuid?.() === 0 });
+  // As root, to the `haproxy` user that Debian's package creates (a build from elsewhere may have none).
+  const haproxyUser = /^haproxy:/m.test(await readFile('/etc/passwd', 'utf8').catch(() => ''));
+  const config = haproxyConfig(await readFile(TEMPLATE, 'utf8'), { ...options, statsSocket, dropPrivileges: process.getuid?.() === 0 && haproxyUser });
   await writeFile(file, config, { mode: 0o644 });
   const child = spawn(binary, ['-db', '-f', file], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   let log = '';
@@ -81,6 +83,7 @@ export async function startHaproxy(options: { port: number; servers: Backend[]; 
         await exited;
         clearTimeout(timer);
       }
+      if (!options.dir) await rm(dir, { recursive: true, force: true });
     },
   };
 }

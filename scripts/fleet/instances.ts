@@ -11,9 +11,9 @@ const repo = fileURLToPath(new URL('../..', import.meta.url));
 export type InstanceState = 'starting' | 'ready' | 'stopping' | 'stopped';
 
 /** GET /readyz on 127.0.0.1:port, on a connection of its own; 0 when nothing answers. */
-export function readyz(port: number, timeoutMs = 2000): Promise<number> {
+export function readyz(port: number, timeoutMs = 2000, path = '/readyz'): Promise<number> {
   return new Promise((resolve) => {
-    const req = request({ host: '127.0.0.1', port, path: '/readyz', agent: false, timeout: timeoutMs }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path, agent: false, timeout: timeoutMs }, (res) => {
       res.resume();
       res.on('end', () => resolve(res.statusCode ?? 0));
     });

@@ -1,7 +1,7 @@
 // Debian's pgbouncer, configured from deploy/pgbouncer.ini, in front of one PostgreSQL:
 // for `npm run fleet` and the tests that run opsgraph through a pooler.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -86,6 +86,7 @@ export async function startPgbouncer(upstreamUrl: string, options: { mode?: 'tra
         await exited;
         clearTimeout(timer);
       }
+      if (!options.dir) await rm(dir, { recursive: true, force: true });
     },
   };
 }

@@ -200,7 +200,7 @@ export class PgEventTarget {
           // transaction pooler, which a new connection cannot fix. Said once, loudly.
           if (sent && ++this.unheardBeats === 2) {
             log.error(
-              'NOTIFY never reaches the LISTEN connection although the database answers: is it a transaction pooler (PgBouncer)? ' +
+              'NOTIFYs never reach the LISTEN connection although the database answers: is it a transaction pooler (PgBouncer)? ' +
                 'Set DATABASE_DIRECT_URL to PostgreSQL itself (docs/scaling.md); live badges now arrive only after each reconnect',
             );
           }

@@ -19,8 +19,8 @@ import { BadUserInputError, ConflictError, NotFoundError } from '../errors.js';
 import { wakeNotificationWorkers } from '../notifications/worker.js';
 import { actorOf } from './actor.js';
 import { formatDuration, parseDuration } from '../duration.js';
-import { lockCurrentSigningSecret, rotateSigningSecret } from '../db/webhook-secrets.js';
-import { currentSigningSecrets, ensureSigningSecret, generateSigningSecret, type SigningSecret } from '../notifications/signing.js';
+import { insertFirstSigningSecret, liveSigningSecrets, lockCurrentSigningSecret, rotateSigningSecret } from '../db/webhook-secrets.js';
+import { currentSigningSecrets, generateSigningSecret, type SigningSecret } from '../notifications/signing.js';
 import { characters } from './characters.js';
 import { parseSerialId } from './ids.js';
 import { paginate, type Page } from './pagination.js';
@@ -169,17 +169,18 @@ export async function rotateWebhookSigningSecret(ctx: Context, args: { overlap?:
       { source: 'SETTING' },
     );
   }
-  // Outside the transaction: the first secret may be made by another instance at the same moment.
-  await ensureSigningSecret(ctx.sql);
-  await transaction(ctx.sql, async (tx) => {
+  return transaction(ctx.sql, async (tx) => {
     const previous = await lockCurrentSigningSecret(tx);
-    await rotateSigningSecret(tx, generateSigningSecret(), overlapMs);
+    // None yet (a database no server has started on): the new one is the first, with nothing to overlap.
+    if (previous === null) await insertFirstSigningSecret(tx, generateSigningSecret());
+    else await rotateSigningSecret(tx, generateSigningSecret(), overlapMs);
     await insertAudit(tx, {
       actor: actorOf(ctx),
       action: 'webhook.signing_secret.rotate',
       target: previous?.id ?? null,
       details: { overlap: formatDuration(overlapMs) },
     });
+    const live = await liveSigningSecrets(tx);
+    return live.map(({ secret, createdAt, expiresAt }) => ({ secret, source: 'DATABASE' as const, createdAt, expiresAt }));
   });
-  return currentSigningSecrets(ctx);
 }

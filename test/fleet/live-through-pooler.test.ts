@@ -166,7 +166,7 @@ async function spawnServer(env: Record<string, string>) {
 }
 
 describe('the LISTEN heartbeat names the cause', () => {
-  const NEVER = 'NOTIFY never reaches the LISTEN connection';
+  const NEVER = 'NOTIFYs never reach the LISTEN connection';
   const heartbeat = { LISTEN_HEARTBEAT_INTERVAL: '500ms', LISTEN_HEARTBEAT_TIMEOUT: '300ms' };
   let deaf: Awaited<ReturnType<typeof spawnServer>>;
   let direct: Awaited<ReturnType<typeof spawnServer>>;

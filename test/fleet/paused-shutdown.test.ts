@@ -10,6 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readyz } from '../../scripts/fleet/instances.js';
 import { startPgbouncer, type Pgbouncer } from '../../scripts/fleet/pgbouncer.js';
+import { findTool } from '../../scripts/fleet/tools.js';
 import { freePort, startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/db/embedded.js';
 import { createLogger } from '../../src/logger.js';
 import { TEST_SECRET, token, until } from '../helpers.js';
@@ -25,7 +26,13 @@ let pg: EmbeddedDatabase;
 let pooler: Pgbouncer;
 let paused: number[] = [];
 
+// Debian's pgbouncer: CI installs it (.ci/run) and fails without; elsewhere this is skipped, saying what to install.
+const missing = await findTool('pgbouncer').then(() => null, (error: Error) => error.message);
+const skip = missing !== null && !process.env.CI;
+if (skip) console.warn(`test/fleet/paused-shutdown skipped: ${missing}`);
+
 beforeAll(async () => {
+  if (skip) return;
   dir = await mkdtemp(path.join(os.tmpdir(), 'opsgraph-paused-'));
   pg = await startEmbeddedPostgres(dir, createLogger('silent'));
   pooler = await startPgbouncer(pg.url, { mode: 'transaction' });
@@ -91,7 +98,7 @@ const FAULTS = [
   { name: 'PgBouncer', pids: async () => [pooler.pid] },
 ];
 
-describe.each(FAULTS)('SIGTERM while $name is paused (SIGSTOP)', ({ pids }) => {
+describe.skipIf(skip).each(FAULTS)('SIGTERM while $name is paused (SIGSTOP)', ({ pids }) => {
   it(`exits within SHUTDOWN_DRAIN + SHUTDOWN_TIMEOUT (${DRAIN_MS} + ${TIMEOUT_MS} ms) and names what it abandoned`, async () => {
     const instance = await startInstance();
     const url = `http://127.0.0.1:${instance.port}/graphql`;

@@ -14,6 +14,7 @@ import type { Client } from 'graphql-ws';
 import postgres from 'postgres';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { serverStates } from '../../scripts/fleet/haproxy.js';
+import { findTool } from '../../scripts/fleet/tools.js';
 import { readyz } from '../../scripts/fleet/instances.js';
 import { freePort } from '../../src/db/embedded.js';
 import { createTestDatabase, TEST_SECRET, until } from '../helpers.js';
@@ -37,7 +38,13 @@ let output = '';
 const clients: Client[] = [];
 const readState = (): FleetState => JSON.parse(readFileSync(stateFile, 'utf8'));
 
+// Debian's haproxy and pgbouncer: CI installs them (.ci/run) and fails without; elsewhere this is skipped, saying what to install.
+const missing = await Promise.all([findTool('haproxy'), findTool('pgbouncer')]).then(() => null, (error: Error) => error.message);
+const skip = missing !== null && !process.env.CI;
+if (skip) console.warn(`test/fleet/rolling-restart skipped: ${missing}`);
+
 beforeAll(async () => {
+  if (skip) return;
   db = await createTestDatabase();
   dir = await mkdtemp(path.join(os.tmpdir(), 'opsgraph-rolling-'));
   stateFile = path.join(dir, 'fleet.json');
@@ -105,9 +112,12 @@ function post(url: string, agent: Agent, bearer: string, query: string, variable
  * /readyz straight on the instance (not through the balancer) every 5 ms from `t0` (the SIGTERM), each
  * on a connection of its own and without waiting for the one before: an answer of 200 takes two
  * database round trips, and waiting for it would time the round trips rather than the drain. Returns
- * how long after the signal the first request was sent that got 503; every later one must get 503 too.
+ * how long after the signal the first request was sent that got 503 (every later one must get 503 too)
+ * and when its answer came; and, for scale, when a /healthz sent with the first poll was answered: on a
+ * busy machine both wait in the same queues, whatever the drain does.
  */
-async function timeTo503(port: number, t0: number): Promise<{ sentMs: number; answeredMs: number }> {
+async function timeTo503(port: number, t0: number): Promise<{ sentMs: number; answeredMs: number; healthzMs: number }> {
+  const healthz = readyz(port, 3000, '/healthz').then(() => Math.round(performance.now() - t0));
   const polls: Promise<{ sentMs: number; answeredMs: number; status: number }>[] = [];
   let seen503 = false;
   while (!seen503 && performance.now() - t0 < 5000) {
@@ -119,7 +129,7 @@ async function timeTo503(port: number, t0: number): Promise<{ sentMs: number; an
   const first = answers.findIndex((a) => a.status === 503);
   expect(first, `/readyz on ${port} never answered 503: ${answers.map((a) => a.status).join(' ')}`).toBeGreaterThanOrEqual(0);
   expect(answers.slice(first).map((a) => a.status)).toEqual(answers.slice(first).map(() => 503));
-  return { sentMs: Math.round(answers[first]!.sentMs), answeredMs: Math.round(answers[first]!.answeredMs) };
+  return { sentMs: Math.round(answers[first]!.sentMs), answeredMs: Math.round(answers[first]!.answeredMs), healthzMs: await healthz };
 }
 
 const KILLS = 'subscription($ids: [ID!], $after: ID) { killSignals(execIds: $ids, after: $after) { id } }';
@@ -163,7 +173,11 @@ function agent(wsUrl: string, bearer: string, execId: string) {
   };
 }
 
-it('rolls all three instances under HTTP load and 300 subscribers: no failed request, 503 first, nothing lost', async () => {
+it.skipIf(skip)('rolls all three instances under HTTP load and 300 subscribers: no failed request, 503 first, nothing lost', async () => {
+  // The config the runner uses: nothing retried or sent elsewhere, so a missing drain would show as failures.
+  const config = readFileSync(path.join(repo, 'deploy/haproxy.cfg'), 'utf8').replace(/#.*$/gm, '');
+  expect(config).toMatch(/^\s*retries 0$/m);
+  expect(config).not.toMatch(/redispatch|retry-on/);
   const state = readState();
   const url = `http://127.0.0.1:${state.balancer.port}/graphql`;
   const wsUrl = url.replace(/^http/, 'ws');
@@ -223,7 +237,7 @@ it('rolls all three instances under HTTP load and 300 subscribers: no failed req
   );
 
   const upInBalancer = (name: string) => until(async () => (await serverStates(state.balancer.statsSocket))[name] === 'UP', 60_000);
-  const to503: Record<string, { sentMs: number; answeredMs: number }> = {};
+  const to503: Record<string, Awaited<ReturnType<typeof timeTo503>>> = {};
   const restartMs: Record<string, number> = {};
   await new Promise((r) => setTimeout(r, 1000));
   for (const { name, pid, port } of state.instances) {
@@ -258,8 +272,8 @@ it('rolls all three instances under HTTP load and 300 subscribers: no failed req
     [
       `rolling restart of 3 instances through HAProxy (retries 0), SHUTDOWN_DRAIN 3s:`,
       `  HTTP requests sent ${sent.requests}, failed ${sent.failed}${failures.length ? ` (${failures.slice(0, 3).join(' | ')})` : ''}`,
-      `  SIGTERM to /readyz 503 (the first request answered 503 was sent after, and answered after): ${Object.entries(to503)
-        .map(([n, t]) => `${n} ${t.sentMs} ms / ${t.answeredMs} ms`)
+      `  SIGTERM to /readyz 503, as sent / answered (a /healthz sent with it answered): ${Object.entries(to503)
+        .map(([n, t]) => `${n} ${t.sentMs} / ${t.answeredMs} ms (${t.healthzMs} ms)`)
         .join(', ')}`,
       `  SIGTERM to UP again in HAProxy: ${Object.entries(restartMs).map(([n, ms]) => `${n} ${(ms / 1000).toFixed(1)} s`).join(', ')}`,
       `  ${SUBSCRIBERS} subscribers current ${currentMs} ms after the last instance was back (${behind} behind); socket closes by code ${JSON.stringify(closes)}`,

@@ -219,6 +219,11 @@ describe('fast-check: every string argument of every mutation', () => {
     killJob: { role: 'OPERATOR', strings: ['id'], send: ([id]) => t.gql('mutation($id: ID!) { killJob(id: $id) { count } }', { id }, 'OPERATOR') },
     requeueNotification: { role: 'OPERATOR', strings: ['id'], send: ([id]) => t.gql('mutation($id: ID!) { requeueNotification(id: $id) { id } }', { id }, 'OPERATOR') },
     markNotificationRead: { role: 'OPERATOR', strings: ['id'], send: ([id]) => t.gql('mutation($id: ID!) { markNotificationRead(id: $id) { id } }', { id }, 'OPERATOR') },
+    rotateWebhookSigningSecret: {
+      role: 'SUPERADMIN',
+      strings: ['overlap'],
+      send: ([overlap]) => t.gql('mutation($o: String) { rotateWebhookSigningSecret(overlap: $o) { expiresAt } }', { o: overlap }, 'SUPERADMIN'),
+    },
   };
 
   it('covers every mutation that takes a string, so a new one must be added here', () => {
