@@ -33,6 +33,7 @@ const GAP_MS = Number(process.env.LIVE_FLEET_GAP_MS ?? 300);
 const MODES = (process.env.LIVE_FLEET_MODES ?? 'postgres,redis,off').split(',');
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const SUBSCRIPTION = 'subscription { failureCount(since: "1h") { count } }';
+const IDLE_MS = Number(process.env.LIVE_FLEET_IDLE_MS ?? 5000);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const load = () => loadavg().map((n) => n.toFixed(1)).join(' ');
@@ -79,6 +80,9 @@ interface Row {
   instances: number;
   recomputePerChange: number;
   allPerChange: number;
+  /** allPerChange less what the cluster runs when idle over the same time. */
+  netPerChange: number;
+  idlePerSecond: number;
   p50: number;
   p99: number;
   missed: number;
@@ -122,7 +126,24 @@ async function main() {
       await until(() => subs.every((s) => s.last === 0), 30_000);
       await sleep(1000);
       const oid = (await admin<{ oid: number }[]>`select oid::int from pg_database where datname = ${name}`)[0]!.oid;
+      // The statements an idle cluster runs anyway (election, heartbeats, announcements), per second.
+      const tally = async () => {
+        const stats = await admin<{ query: string; calls: string }[]>`select query, calls::text from pg_stat_statements where dbid = ${oid}`;
+        let recompute = 0;
+        let all = 0;
+        for (const s of stats) {
+          if (s.query.includes('insert into orchestrator_events') || /pg_stat_statements/.test(s.query)) continue;
+          all += Number(s.calls);
+          if (s.query.includes('orchestrator_failure_count(') || s.query.includes('select min(occurred_at) from orchestrator_events')) recompute += Number(s.calls);
+        }
+        return { recompute, all };
+      };
       await admin`select pg_stat_statements_reset()`;
+      const idleStart = performance.now();
+      await sleep(IDLE_MS);
+      const idleRate = (await tally()).all / ((performance.now() - idleStart) / 1000);
+      await admin`select pg_stat_statements_reset()`;
+      const changesStart = performance.now();
       const latencies: number[] = [];
       let missed = 0;
       for (let change = 1; change <= CHANGES; change++) {
@@ -133,28 +154,23 @@ async function main() {
         latencies.push(Math.max(...subs.map((s) => s.at.get(change) ?? s.at.get(s.last) ?? Infinity)) - committedAt);
         await sleep(GAP_MS);
       }
-      const stats = await admin<{ query: string; calls: string }[]>`
-        select query, calls::text from pg_stat_statements where dbid = ${oid}`;
-      let recompute = 0;
-      let all = 0;
-      for (const s of stats) {
-        if (s.query.includes('insert into orchestrator_events')) continue;
-        if (/pg_stat_statements/.test(s.query)) continue;
-        all += Number(s.calls);
-        if (s.query.includes('orchestrator_failure_count(') || s.query.includes('select min(occurred_at) from orchestrator_events')) recompute += Number(s.calls);
-      }
+      const { recompute, all } = await tally();
+      const seconds = (performance.now() - changesStart) / 1000;
       const row: Row = {
         mode,
         instances: n,
         recomputePerChange: recompute / CHANGES,
         allPerChange: all / CHANGES,
+        netPerChange: (all - idleRate * seconds) / CHANGES,
+        idlePerSecond: idleRate,
         p50: percentile(latencies, 50),
         p99: percentile(latencies, 99),
         missed,
       };
       rows.push(row);
       console.log(
-        `${mode.padEnd(8)} ${n} instance(s): recompute statements per change ${row.recomputePerChange.toFixed(2)}, all statements per change ${row.allPerChange.toFixed(1)}, ` +
+        `${mode.padEnd(8)} ${n} instance(s): recompute statements per change ${row.recomputePerChange.toFixed(2)}, all statements per change ${row.allPerChange.toFixed(1)} ` +
+          `(${row.netPerChange.toFixed(1)} beyond the ${row.idlePerSecond.toFixed(1)}/s an idle cluster runs), ` +
           `commit→last subscriber p50 ${row.p50.toFixed(0)} ms p99 ${row.p99.toFixed(0)} ms${missed ? `, ${missed} changes not everywhere within 5 s` : ''}; load ${load()}`,
       );
       for (const s of subs) s.socket.terminate();
@@ -164,12 +180,12 @@ async function main() {
     }
   }
 
-  console.log('\n| mode | instances | recompute statements / change | all statements / change | p50 ms | p99 ms | p99 vs 1 instance |');
-  console.log('| --- | --- | --- | --- | --- | --- | --- |');
+  console.log('\n| mode | instances | recompute statements / change | all statements / change | of which for the change | idle statements / s | p50 ms | p99 ms | p99 vs 1 instance |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const row of rows) {
     const one = rows.find((r) => r.mode === row.mode && r.instances === 1);
     console.log(
-      `| ${row.mode === 'off' ? 'LIVE_LEADER=off' : `leader, ${row.mode} bus`} | ${row.instances} | ${row.recomputePerChange.toFixed(2)} | ${row.allPerChange.toFixed(1)} | ${row.p50.toFixed(0)} | ${row.p99.toFixed(0)} | ${one ? (row.p99 / one.p99).toFixed(2) + '×' : '–'} |`,
+      `| ${row.mode === 'off' ? 'LIVE_LEADER=off' : `leader, ${row.mode} bus`} | ${row.instances} | ${row.recomputePerChange.toFixed(2)} | ${row.allPerChange.toFixed(1)} | ${row.netPerChange.toFixed(1)} | ${row.idlePerSecond.toFixed(1)} | ${row.p50.toFixed(0)} | ${row.p99.toFixed(0)} | ${one ? (row.p99 / one.p99).toFixed(2) + '×' : '–'} |`,
     );
   }
   console.log(`\nload average at the end ${load()}`);
