@@ -17,7 +17,7 @@ import { createClient } from 'graphql-ws';
 import { chromium } from 'playwright-core';
 import WebSocket from 'ws';
 import { embeddedLocation } from '../src/db/embedded.js';
-import { fleetFirstRun } from './fleet/first-run.js';
+import { fleetFirstRun, gql, recordScan } from './fleet/first-run.js';
 
 const repo = path.resolve(import.meta.dirname, '..');
 const CHROMIUM = '/usr/bin/chromium';
@@ -86,18 +86,6 @@ async function stop(server: Started, how: 'ctrl-c' | 'sigterm-npm' = 'ctrl-c'): 
   }
   return npmExit;
 }
-
-async function gql(url: string, token: string, query: string) {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query }),
-  });
-  return (await res.json()) as { data?: any; errors?: { message: string }[] };
-}
-
-const recordScan = (url: string, token: string, subject: string) =>
-  gql(url, token, `mutation { recordScan(input: { scanType: "checkin", subjectId: "${subject}" }) { id } }`);
 
 async function main(): Promise<void> {
   const isRoot = process.getuid?.() === 0;

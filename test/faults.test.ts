@@ -6,8 +6,7 @@
 // database: `main` holds the existing subscriptions, the notification worker and
 // the reaper; `fresh` takes the new subscriptions, so each fault meets a topic's
 // first subscriber (its first LISTEN) while the database is unreachable.
-import { execFileSync } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,6 +19,7 @@ import { metricValue, TEST_SECRET, token } from './helpers.js';
 import { startReceiver, type Receiver } from './notifications-receiver.js';
 import { wsClient } from './ws-client.js';
 import type { Client } from 'graphql-ws';
+import { postgresPids } from './postgres-pids.js';
 
 /** DATABASE_TIMEOUT in this file: the bound on a query or mutation the database does not answer. */
 const DB_TIMEOUT_MS = 2000;
@@ -83,15 +83,6 @@ function throughProxy(url: string, port: number): string {
   return parsed.toString();
 }
 
-/** The postmaster and every backend it forked. */
-async function postgresPids(): Promise<number[]> {
-  const postmaster = Number((await readFile(path.join(pg.dataDirectory, 'postmaster.pid'), 'utf8')).split('\n')[0]);
-  const children = execFileSync('ps', ['-o', 'pid=', '--ppid', String(postmaster)], { encoding: 'utf8' })
-    .split('\n')
-    .map((line) => Number(line.trim()))
-    .filter((pid) => pid > 0);
-  return [postmaster, ...children];
-}
 
 // ---- the servers ------------------------------------------------------------
 
@@ -263,7 +254,7 @@ const FAULTS: Fault[] = [
     name: 'pause (SIGSTOP)',
     databaseUp: false,
     start: async () => {
-      paused = await postgresPids();
+      paused = await postgresPids(pg.dataDirectory);
       for (const pid of paused) process.kill(pid, 'SIGSTOP');
     },
     end: async () => {

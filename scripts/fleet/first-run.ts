@@ -40,7 +40,7 @@ function alive(pid: number): boolean {
   }
 }
 
-async function gql(url: string, token: string, query: string) {
+export async function gql(url: string, token: string, query: string) {
   const res = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
@@ -49,7 +49,7 @@ async function gql(url: string, token: string, query: string) {
   return (await res.json()) as { data?: any; errors?: { message: string }[] };
 }
 
-const recordScan = (url: string, token: string, subject: string) =>
+export const recordScan = (url: string, token: string, subject: string) =>
   gql(url, token, `mutation { recordScan(input: { scanType: "checkin", subjectId: "${subject}" }) { id } }`);
 
 /** The number on the page's scan badge once it equals `expected`, or what it shows after `ms`. */

@@ -2,8 +2,8 @@
 // with requests in flight. It must exit within SHUTDOWN_DRAIN + SHUTDOWN_TIMEOUT, saying what it
 // abandoned; a jammed instance once ran on for minutes after SIGTERM and needed SIGKILL. A PostgreSQL
 // and a PgBouncer of this file's own: pausing the run's shared server would stall every other test.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -15,6 +15,7 @@ import { freePort, startEmbeddedPostgres, type EmbeddedDatabase } from '../../sr
 import { createLogger } from '../../src/logger.js';
 import { TEST_SECRET, token, until } from '../helpers.js';
 import { RECORD } from '../scans-fixtures.js';
+import { postgresPids } from '../postgres-pids.js';
 
 const repo = path.resolve(import.meta.dirname, '../..');
 const DRAIN_MS = 1000;
@@ -49,15 +50,6 @@ function resume(): void {
   for (const pid of paused.splice(0)) process.kill(pid, 'SIGCONT');
 }
 
-/** The postmaster and every backend: SIGSTOP on all of them is a database that hangs without a reset. */
-async function postgresPids(): Promise<number[]> {
-  const postmaster = Number((await readFile(path.join(pg.dataDirectory, 'postmaster.pid'), 'utf8')).split('\n')[0]);
-  const children = execFileSync('ps', ['-o', 'pid=', '--ppid', String(postmaster)], { encoding: 'utf8' })
-    .split('\n')
-    .map((line) => Number(line.trim()))
-    .filter((pid) => pid > 0);
-  return [postmaster, ...children];
-}
 
 interface Instance {
   child: ChildProcess;
@@ -94,7 +86,7 @@ async function startInstance(): Promise<Instance> {
 }
 
 const FAULTS = [
-  { name: 'the database', pids: postgresPids },
+  { name: 'the database', pids: () => postgresPids(pg.dataDirectory) },
   { name: 'PgBouncer', pids: async () => [pooler.pid] },
 ];
 
