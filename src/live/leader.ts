@@ -18,10 +18,29 @@ export interface LeaderOptions {
   onChange(term: number | null): void;
 }
 
+/**
+ * `promise`, or a rejection when it has not settled `ms` after the call. A busy
+ * event loop (a pass writing 10 000 sockets, thousands of connections opening)
+ * runs an overdue timer before it reads the answer already waiting on the
+ * socket: the deadline is checked only after the poll phase has read it
+ * (setImmediate), or a leader would step down for its own CPU work.
+ */
 const withTimeout = <T>(promise: Promise<T>, ms: number): Promise<T> =>
   new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-    promise.then(resolve, reject).finally(() => clearTimeout(timer));
+    let settled = false;
+    const timer = setTimeout(() => setImmediate(() => settled || reject(new Error(`no answer within ${ms} ms`))), ms);
+    promise.then(
+      (value) => {
+        settled = true;
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error) => {
+        settled = true;
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
   });
 
 /**
