@@ -213,4 +213,19 @@ describe.each(BUSES)('live badges leader failover ($bus bus)', ({ env }) => {
     expect(leader!.output()).toMatch(/no longer leads the live badges/);
     expect(successor!.output()).toMatch(/deposed a live badges leader whose heartbeat stopped/);
   }, 60_000);
+
+  it('the leader\'s lock connection cut (its backend terminated): it steps down, a leader is back within 2 s, and changes reach everyone', async () => {
+    const [{ term: before }] = (await sql<{ term: string }[]>`select term::text from live_leader`) as unknown as [{ term: string }];
+    const cutAt = performance.now();
+    await sql`select pg_terminate_backend(pid) from live_leader`;
+    await until(async () => (await sql<{ term: string }[]>`select term::text from live_leader`)[0]!.term !== before, 5_000);
+    await until(async () => (await leaderOf(instances)).length === 1, 5_000);
+    const elected = performance.now() - cutAt;
+    await sql`insert into orchestrator_events (kind, success) values ('TRAFFIC', false)`;
+    const n = (await sql<{ n: number }[]>`select count(*)::int as n from orchestrator_events where not success`)[0]!.n;
+    const everyone = instances.flatMap((i) => i.watchers);
+    await until(() => everyone.every((w) => last(w) === n), 10_000);
+    console.log(`lock connection cut: a leader again after ${Math.round(elected)} ms`);
+    expect(elected).toBeLessThan(2000);
+  }, 60_000);
 });

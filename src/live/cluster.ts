@@ -41,7 +41,7 @@ export class LiveCluster implements ClusterLink {
   private pendingRemoves = new Set<string>();
   private flushQueued = false;
   private timer: NodeJS.Timeout | null = null;
-  private closed = false;
+  closed = false;
 
   constructor(
     private readonly options: {
@@ -60,18 +60,35 @@ export class LiveCluster implements ClusterLink {
     return this.term !== null;
   }
 
+  /**
+   * Takes part in the election at once, and listens on the bus as soon as it
+   * answers: a bus that is down at start (Redis restarting) is tried again with
+   * backoff, and meanwhile a leader computes for its own subscribers and its
+   * publications are sent again until they go through.
+   */
   async start(): Promise<void> {
-    const { bus, election, announceMs } = this.options;
-    await bus.start({
-      values: (publications) => this.receive(publications),
-      announcement: (message) => this.onAnnouncement(message),
-      reconnected: () => void this.resync(),
-    });
-    if (this.closed) return;
+    const { bus, election, announceMs, log } = this.options;
     this.timer = setInterval(() => this.tick(), announceMs);
     this.timer.unref();
-    this.announce({ instance: this.options.instance, op: 'full', groups: this.fullList() });
     election.start();
+    for (let failures = 0; !this.closed; failures++) {
+      try {
+        await bus.start({
+          values: (publications) => this.receive(publications),
+          announcement: (message) => this.onAnnouncement(message),
+          reconnected: () => void this.resync(),
+        });
+        break;
+      } catch (error) {
+        if (this.closed) return;
+        const retryInMs = Math.min(5_000, 250 * 2 ** failures);
+        log.warn({ err: error, retryInMs }, 'the live badges bus does not answer; trying again');
+        await new Promise((resolve) => setTimeout(resolve, retryInMs).unref());
+      }
+    }
+    if (this.closed) return;
+    this.announce({ instance: this.options.instance, op: 'full', groups: this.fullList() });
+    void this.resync();
   }
 
   // ClusterLink: called by LiveQueries.

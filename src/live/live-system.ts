@@ -85,7 +85,9 @@ export function startLiveSystem(options: {
     const joined = new LiveCluster({ instance, live, bus, election, services, log, announceMs: config.live.announceMs });
     cluster = joined;
     live.joinCluster(joined);
-    started = joined.start().catch((error) => log.error({ err: error }, 'the live badges could not join their cluster'));
+    started = joined.start().catch((error) => {
+      if (!joined.closed) log.error({ err: error }, 'the live badges could not join their cluster');
+    });
   }
   return {
     live,
@@ -94,7 +96,8 @@ export function startLiveSystem(options: {
     services,
     cluster,
     close: async () => {
-      await started;
+      // Not waiting for the join: on a hung database it never ends, and closing ends it.
+      void started;
       await cluster?.close();
       await events.close();
     },

@@ -26,6 +26,9 @@ export class PgBus implements LiveBus {
   private handlers: BusHandlers | null = null;
   private closed = false;
   private pendingReads = new Set<string>();
+  private readonly listening = new Set<'values' | 'wanted'>();
+  /** Channels whose LISTEN took effect once: the next onlisten is a reconnect. */
+  private readonly heard = new Set<'values' | 'wanted'>();
   private readScheduled = false;
 
   constructor(
@@ -43,17 +46,24 @@ export class PgBus implements LiveBus {
     });
   }
 
+  /** Called again after a failure: each channel is LISTENed once. */
   async start(handlers: BusHandlers): Promise<void> {
     this.handlers = handlers;
-    let first = { values: true, wanted: true };
     const onlisten = (channel: 'values' | 'wanted') => () => {
       if (this.closed) return;
-      if (!first[channel]) handlers.reconnected();
-      first = { ...first, [channel]: false };
+      if (this.heard.has(channel)) handlers.reconnected();
+      this.heard.add(channel);
     };
-    liveStatements.inc({ kind: 'bus' }, 2);
-    await this.sql.listen(BUS_CHANNELS.values, (payload) => this.onValues(payload), onlisten('values'));
-    await this.sql.listen(BUS_CHANNELS.wanted, (payload) => this.onWanted(payload), onlisten('wanted'));
+    if (!this.listening.has('values')) {
+      liveStatements.inc({ kind: 'bus' });
+      await this.sql.listen(BUS_CHANNELS.values, (payload) => this.onValues(payload), onlisten('values'));
+      this.listening.add('values');
+    }
+    if (!this.listening.has('wanted')) {
+      liveStatements.inc({ kind: 'bus' });
+      await this.sql.listen(BUS_CHANNELS.wanted, (payload) => this.onWanted(payload), onlisten('wanted'));
+      this.listening.add('wanted');
+    }
   }
 
   private onValues(payload: string): void {

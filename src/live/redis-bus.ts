@@ -40,6 +40,8 @@ export class RedisBus implements LiveBus {
   private readonly channels: { values: string; wanted: string };
   private readonly hash: string;
   private closed = false;
+  private started = false;
+  private handlers: BusHandlers | null = null;
 
   constructor(
     url: string,
@@ -50,6 +52,8 @@ export class RedisBus implements LiveBus {
       lazyConnect: true,
       maxRetriesPerRequest: 2,
       enableOfflineQueue: true,
+      // Subscribed again by us on every 'ready' (below), whatever failed before.
+      autoResubscribe: false,
       retryStrategy: (times: number) => Math.min(50 * 2 ** times, 1000),
       connectionName: 'opsgraph-live-bus',
     };
@@ -61,27 +65,46 @@ export class RedisBus implements LiveBus {
     this.channels = { values: `${prefix}:values`, wanted: `${prefix}:wanted` };
     this.hash = `${prefix}:latest`;
     this.client.defineCommand('opsgraphPublish', { numberOfKeys: 2, lua: PUBLISH_SCRIPT });
+    // Before any subscription: a message may come in the same read as the subscription's reply.
+    this.subscriber.on('message', (channel: string, message: string) => this.onMessage(channel, message));
+    this.subscriber.on('ready', () => this.onReady());
   }
 
+  /**
+   * Connects both connections and subscribes. When Redis is down this fails,
+   * and the caller tries again; once connected, ioredis reconnects by itself
+   * (retryStrategy), and each 'ready' after the first subscribes again and
+   * reports a reconnect (what was published meanwhile is lost).
+   */
   async start(handlers: BusHandlers): Promise<void> {
-    let ready = 0;
-    this.subscriber.on('ready', () => {
-      // ioredis subscribes again by itself after a reconnect; what was published meanwhile is lost.
-      if (ready++ > 0 && !this.closed) handlers.reconnected();
-    });
-    this.subscriber.on('message', (channel: string, message: string) => {
-      if (this.closed) return;
-      try {
-        if (channel === this.channels.values) {
-          const m = JSON.parse(message) as { k: string; t: number; s: number; d: string };
-          handlers.values([{ key: m.k, term: m.t, seq: m.s, value: m.d }]);
-        } else if (channel === this.channels.wanted) handlers.announcement(JSON.parse(message) as Announcement);
-      } catch (error) {
-        this.log.warn({ err: error, channel }, 'could not read a Redis bus message');
-      }
-    });
-    await Promise.all([this.client.connect(), this.subscriber.connect()]);
+    if (this.started) return;
+    this.handlers = handlers;
+    await Promise.all([
+      this.client.status === 'wait' || this.client.status === 'end' ? this.client.connect() : undefined,
+      this.subscriber.status === 'wait' || this.subscriber.status === 'end' ? this.subscriber.connect() : undefined,
+    ]);
     await this.subscriber.subscribe(this.channels.values, this.channels.wanted);
+    this.started = true;
+  }
+
+  private onReady(): void {
+    if (this.closed || !this.started) return;
+    this.subscriber.subscribe(this.channels.values, this.channels.wanted).then(
+      () => this.handlers?.reconnected(),
+      (error) => this.log.warn({ err: error }, 'could not subscribe to the Redis bus again'),
+    );
+  }
+
+  private onMessage(channel: string, message: string): void {
+    if (this.closed || !this.handlers) return;
+    try {
+      if (channel === this.channels.values) {
+        const m = JSON.parse(message) as { k: string; t: number; s: number; d: string };
+        this.handlers.values([{ key: m.k, term: m.t, seq: m.s, value: m.d }]);
+      } else if (channel === this.channels.wanted) this.handlers.announcement(JSON.parse(message) as Announcement);
+    } catch (error) {
+      this.log.warn({ err: error, channel }, 'could not read a Redis bus message');
+    }
   }
 
   async publish(publications: Publication[]): Promise<void> {
