@@ -16,6 +16,8 @@ export interface LeaderOptions {
   timeoutMs: number;
   /** Called with the new term on election, and with null on stepping down. */
   onChange(term: number | null): void;
+  /** Whether this instance may lead now: not when its LISTEN connection hears no NOTIFY (a transaction pooler). */
+  eligible?: () => boolean;
 }
 
 /**
@@ -102,6 +104,11 @@ export class LeaderElection {
     if (this.busy || this.closed) return;
     this.busy = true;
     try {
+      if (this.options.eligible && !this.options.eligible()) {
+        if (this.term !== null) this.stepDown('its LISTEN connection hears no NOTIFY');
+        else this.dropSession();
+        return;
+      }
       if (this.term === null) await this.compete();
       else await this.beat();
     } catch (error) {

@@ -81,6 +81,7 @@ export function startLiveSystem(options: {
       log,
       timeoutMs: config.live.leaderTimeoutMs,
       onChange: (term) => cluster?.elected(term),
+      eligible: () => !events.deaf,
     });
     const joined = new LiveCluster({ instance, live, bus, election, services, log, announceMs: config.live.announceMs });
     cluster = joined;

@@ -232,6 +232,15 @@ export class PgEventTarget {
     }
   }
 
+  /**
+   * Whether NOTIFYs stopped reaching this connection although the database
+   * answers (two heartbeats in a row sent and never heard: LISTEN through a
+   * transaction pooler). Such an instance must not lead the live badges.
+   */
+  get deaf(): boolean {
+    return this.unheardBeats >= 2;
+  }
+
   /** Resolves once LISTEN for `topic` is in place (tests wait on it). */
   async listening(topic: Topic): Promise<void> {
     await this.unlistens.get(topic);
