@@ -114,6 +114,10 @@ async function main(): Promise<void> {
     server = await npmStart(clone, env);
     const { url, token } = server;
     check(`npm start as ${isRoot ? 'root' : 'a normal user'} printed a URL and a token`, true, `${url}, up in ${server.readyMs} ms`);
+    check(
+      'it says the secret was generated, and how to get demo data',
+      /secret generated in/.test(server.output()) && /npm run seed/.test(server.output()) && /npm run simulate/.test(server.output()),
+    );
     const claims = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { exp: number; roles: string[] };
     const days = (claims.exp * 1000 - Date.now()) / 86_400_000;
     check('the printed token is a SUPERADMIN valid for about 30 days', claims.roles.includes('superadmin') && days > 29.9, `${days.toFixed(2)} days`);
@@ -218,6 +222,7 @@ async function main(): Promise<void> {
     }
     const readyIn = Date.now() - restartedAt;
     check('npm start again on the same data is ready within 10 s', ready, `${readyIn} ms`);
+    check('and says it kept the secret this time', /secret kept in/.test(server.output()) && !/secret generated in/.test(server.output()));
     check('the printed token from the first run still works', server.token !== '' && (await gql(server.url, token, '{ me { id } }')).data?.me?.id === 'dev-superadmin');
     const again = (await gql(server.url, server.token, '{ scanStats { total } }')).data?.scanStats?.total;
     check('the data survived the restart', again === total, `${again} scans, ${total} before`);

@@ -3,13 +3,14 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { resolveCaller, type Caller } from './auth/context.js';
-import { loadOrCreateDevSecret } from './auth/dev-secret.js';
+import { devSecret } from './auth/dev-secret.js';
 import { createVerifier, signToken } from './auth/tokens.js';
 import { startBackgroundWork } from './background.js';
 import type { BackgroundTask } from './loop.js';
 import { loadConfig, type Config } from './config.js';
 import { formatDuration } from './duration.js';
 import { htmlSecurityHeaders, renderGraphiQL } from './graphiql.js';
+import { GRAPHIQL_DEFAULT_QUERY } from './graphiql-welcome.js';
 import type { Context, Services } from './context.js';
 import { createSql, fetchArrayTypesOnce, type Sql } from './db/client.js';
 import { shareReads } from './db/shared-reads.js';
@@ -116,7 +117,8 @@ export async function buildApp(env: Record<string, string | undefined> = process
   liveCounting = true;
 
   const devMode = config.jwt.secret === null && config.jwt.jwksUrl === null;
-  const secret = devMode ? await loadOrCreateDevSecret(config.dataDir) : config.jwt.secret;
+  const dev = devMode ? await devSecret(config.dataDir) : null;
+  const secret = dev ? dev.secret : config.jwt.secret;
   const verify = createVerifier({ ...config.jwt, secret });
   const services: Services = { sql, config, log };
   const masking = errorMasking(log);
@@ -139,7 +141,7 @@ export async function buildApp(env: Record<string, string | undefined> = process
     // The server refuses a POST over MAX_BODY_BYTES, or of unknown length, before yoga runs (src/http.ts);
     // yoga's own limit would pipe every body through one more stream (about 5 % of a small query's CPU).
     maxRequestBodySize: false,
-    graphiql: config.graphiql ? { title: 'opsgraph', subscriptionsProtocol: 'WS' } : false,
+    graphiql: config.graphiql ? { title: 'opsgraph', subscriptionsProtocol: 'WS', defaultQuery: GRAPHIQL_DEFAULT_QUERY } : false,
     renderGraphiQL,
     logging: {
       debug: (...args) => log.debug(args.map(String).join(' ')),
@@ -252,13 +254,14 @@ export async function buildApp(env: Record<string, string | undefined> = process
         console.log(
           [
             '',
-            `opsgraph is up at ${url} (dev mode: JWT_SECRET is not set, so a secret was generated in ${config.dataDir}).`,
+            `opsgraph is up at ${url} (dev mode: JWT_SECRET is not set, so tokens are signed with the secret ${dev!.created ? 'generated' : 'kept'} in ${config.dataDir}).`,
             `Open it in a browser for GraphiQL, and paste this into its Headers tab (or the token alone into ${new URL('/', url).href}, the live badges):`,
             '',
             `  { "Authorization": "Bearer ${token}" }`,
             '',
             `That token is a SUPERADMIN for ${formatDuration(ttlSeconds * 1000)}; \`npm run token -- --role viewer --sub alice\` makes others.`,
             ...(embedded ? [`The embedded PostgreSQL keeps its data in ${embedded.dataDirectory}.`] : []),
+            'The badges start at zero: `npm run seed` loads demo data, and `npm run simulate` keeps the badges moving.',
             '',
           ].join('\n'),
         );
