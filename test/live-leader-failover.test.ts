@@ -125,12 +125,15 @@ describe.each(BUSES)('live badges leader failover ($bus bus)', ({ env }) => {
     await db?.drop();
   });
 
+  let lastCommitAt = 0;
+
   /** Commits a failure every `everyMs` for `ms`, calling `during` after `atMs`; resolves with the final count. */
   async function commitWhile(ms: number, everyMs: number, atMs: number, during: () => void): Promise<number> {
     const start = performance.now();
     let done = false;
     while (performance.now() - start < ms) {
       await sql`insert into orchestrator_events (kind, success) values ('TRAFFIC', false)`;
+      lastCommitAt = performance.now();
       if (!done && performance.now() - start >= atMs) {
         done = true;
         during();
@@ -166,7 +169,6 @@ describe.each(BUSES)('live badges leader failover ($bus bus)', ({ env }) => {
       leader!.child.kill('SIGKILL');
       killedAt = performance.now();
     });
-    const lastCommitAt = performance.now();
     const survivors = instances.filter((i) => i !== leader);
     const watchers = survivors.flatMap((i) => i.watchers);
     await until(() => watchers.every((w) => last(w) === final), 10_000);
