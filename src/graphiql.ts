@@ -64,7 +64,8 @@ export function renderGraphiQL(options: GraphiQLOptions = {}): string {
 <noscript>You need to enable JavaScript to run GraphiQL.</noscript>
 <div id="root">Loading ${title}…</div>
 <script type="application/json" id="graphiql-config">${scriptJson({
-  options,
+  // Yoga's GraphiQL opens with its \`query\` option (or the URL's ?query=), not \`defaultQuery\`.
+  options: options.defaultQuery ? { ...options, query: options.defaultQuery } : options,
   workers: {
     editorWorkerService: `${ASSETS}/monacoeditorwork/editor.worker.bundle.js`,
     json: `${ASSETS}/monacoeditorwork/json.worker.bundle.js`,

@@ -245,6 +245,26 @@ describe.skipIf(skip)('in Chromium', () => {
     expect(cspViolations).toEqual([]);
   });
 
+  it("GraphiQL opens with opsgraph's welcome and the dashboard query, which runs as it stands", async () => {
+    const page = await browser.newPage();
+    // A first visit: GraphiQL restores the tabs of an earlier one (the test above) from localStorage.
+    await page.goto(`${origin}/`, WAIT);
+    await page.evaluate(() => localStorage.clear());
+    await page.goto(`${origin}/graphql`, WAIT);
+    await page.locator('.graphiql-container').first().waitFor(WAIT);
+    const editor = async () => (await page.locator('.graphiql-query-editor').innerText()).replace(/\s+/g, ' ');
+    await eventually(editor).toContain('Welcome to opsgraph');
+    await page.getByRole('button', { name: 'Headers' }).click();
+    await page.locator('.graphiql-editor-tool .graphiql-editor:not(.hidden) .monaco-editor').first().click();
+    await page.keyboard.insertText(JSON.stringify({ Authorization: `Bearer ${await token('VIEWER')}` }));
+    await page.getByRole('button', { name: /^Execute query/ }).click();
+    const response = async () => (await page.locator('.graphiql-response').innerText()).replace(/\s+/g, ' ');
+    await eventually(response).toContain('"jobsPending"');
+    expect(await response()).not.toContain('"errors"');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'graphiql-welcome.png') });
+    await page.close();
+  });
+
   it('says "disconnected, reconnecting" while the server restarts, then recovers', async () => {
     const page = await openSignedIn(await token('VIEWER'));
     await eventually(text(page, '#connection')).toBe('Live');
