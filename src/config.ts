@@ -78,7 +78,8 @@ export interface Config {
     heartbeatMs: number;
     heartbeatTimeoutMs: number;
     /**
-     * LIVE_LEADER (on): one instance of the cluster, elected with a session advisory lock on
+     * LIVE_LEADER (auto: on with DATABASE_URL, off with the embedded PostgreSQL, which only this
+     * process serves): one instance of the cluster, elected with a session advisory lock on
      * DATABASE_DIRECT_URL, computes the live badges and publishes them on the bus; off: each
      * instance computes its own subscribers' badges (src/live/cluster.ts).
      */
@@ -306,7 +307,7 @@ export function loadConfig(env: Env = process.env): Config {
       coalesceMs: duration(env, 'LIVE_COALESCE_INTERVAL', '100ms'),
       heartbeatMs: duration(env, 'LISTEN_HEARTBEAT_INTERVAL', '10s'),
       heartbeatTimeoutMs: duration(env, 'LISTEN_HEARTBEAT_TIMEOUT', '5s'),
-      leader: onOff(env, 'LIVE_LEADER', true),
+      leader: text(env, 'LIVE_LEADER', 'auto').toLowerCase() === 'auto' ? databaseUrl !== null : onOff(env, 'LIVE_LEADER', true),
       redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
       announceMs: duration(env, 'LIVE_ANNOUNCE_INTERVAL', '5s'),
       leaderTimeoutMs: duration(env, 'LIVE_LEADER_TIMEOUT', '1s'),

@@ -72,3 +72,13 @@ describe('SHUTDOWN_DRAIN', () => {
     expect(loadConfig({ SHUTDOWN_DRAIN: '2s' }).shutdownTimeoutMs).toBe(10_000);
   });
 });
+
+describe('LIVE_LEADER', () => {
+  it('auto (the default): on with DATABASE_URL, off with the embedded PostgreSQL, which one process serves', () => {
+    expect(loadConfig({ DATABASE_URL: 'postgres://db/ops' }).live.leader).toBe(true);
+    expect(loadConfig({}).live.leader).toBe(false);
+    expect(loadConfig({ LIVE_LEADER: 'on' }).live.leader).toBe(true);
+    expect(loadConfig({ DATABASE_URL: 'postgres://db/ops', LIVE_LEADER: 'off' }).live.leader).toBe(false);
+    expect(() => loadConfig({ LIVE_LEADER: 'sometimes' })).toThrow(ConfigError);
+  });
+});

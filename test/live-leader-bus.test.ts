@@ -4,6 +4,7 @@ import { decodeValue, encodeValue, type Announcement, type LiveBus, type Publica
 import { PgBus, splitAnnouncement } from '../src/live/pg-bus.js';
 import { RedisBus } from '../src/live/redis-bus.js';
 import { createTestDatabase, until } from './helpers.js';
+import { redisAvailable, TEST_REDIS_URL } from './redis.js';
 
 // The two buses of the live badges' cluster (src/live/bus.ts) behind one
 // interface, on a real PostgreSQL and a real Redis: values of any size
@@ -16,9 +17,10 @@ beforeAll(async () => {
 });
 afterAll(() => db?.drop());
 
+const withRedis = await redisAvailable('test/live-leader-bus');
 const BUSES: { kind: string; make: () => LiveBus }[] = [
   { kind: 'postgres', make: () => new PgBus(db.url, log) },
-  { kind: 'redis', make: () => new RedisBus(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379', `opsgraph-test:${db.url.split('/').pop()}`, log) },
+  ...(withRedis ? [{ kind: 'redis', make: () => new RedisBus(TEST_REDIS_URL, `opsgraph-test:${db.url.split('/').pop()}`, log) }] : []),
 ];
 
 describe.each(BUSES)('the $kind bus', ({ make }) => {

@@ -6,6 +6,7 @@ import { freePort } from '../src/db/embedded.js';
 import { createTestDatabase, metricValue, TEST_SECRET, token, until } from './helpers.js';
 import { wsClient } from './ws-client.js';
 import type { Client } from 'graphql-ws';
+import { redisAvailable, TEST_REDIS_URL } from './redis.js';
 
 // Issue 28: when the live badges' leader dies (kill -9) or stops (SIGSTOP),
 // another instance leads within 2 s and every subscriber on the surviving
@@ -93,9 +94,10 @@ async function leaderOf(instances: Instance[]): Promise<Instance[]> {
   return instances.filter((_, n) => flags[n] === 1);
 }
 
+const withRedis = await redisAvailable('test/live-leader-failover');
 const BUSES = [
   { bus: 'postgres', env: {} as Record<string, string> },
-  { bus: 'redis', env: { REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379' } as Record<string, string> },
+  ...(withRedis ? [{ bus: 'redis', env: { REDIS_URL: TEST_REDIS_URL } as Record<string, string> }] : []),
 ];
 
 describe.each(BUSES)('live badges leader failover ($bus bus)', ({ env }) => {

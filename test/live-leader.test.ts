@@ -8,6 +8,7 @@ import { createLogger } from '../src/logger.js';
 import { startTestServer, token, until, type TestServer } from './helpers.js';
 import { wsClient } from './ws-client.js';
 import type { Client } from 'graphql-ws';
+import { redisAvailable, TEST_REDIS_URL } from './redis.js';
 
 // Issue 28: each change runs the badge's recompute statements once for the
 // whole cluster, not once per instance, counted on the database side.
@@ -82,9 +83,10 @@ async function subscribers(server: TestServer, n: number): Promise<Watcher[]> {
 
 const last = (w: Watcher) => w.values[w.values.length - 1];
 
+const withRedis = await redisAvailable('test/live-leader');
 const BUSES = [
   { bus: 'postgres', env: {} as Record<string, string> },
-  { bus: 'redis', env: { REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379' } as Record<string, string> },
+  ...(withRedis ? [{ bus: 'redis', env: { REDIS_URL: TEST_REDIS_URL } as Record<string, string> }] : []),
 ];
 
 /** A database of its own on this file's server, migrated by the first instance that starts. */
