@@ -85,6 +85,28 @@ export function createSql(
   });
 }
 
+/**
+ * A client of one session on DATABASE_DIRECT_URL, for what a pooler cannot carry: LISTEN and its
+ * heartbeat (src/live/pg-event-target.ts), the leader's advisory lock (src/live/leader.ts), the
+ * PostgreSQL bus (src/live/pg-bus.ts). A paused database accepts TCP connections and then says
+ * nothing, so connecting gives up after 5 s. Its statements use no arrays: postgres.js would
+ * otherwise fetch the array types on each connection in a promise it discards, and an
+ * end({ timeout: 0 }) landing during that fetch leaked an unhandled CONNECTION_DESTROYED (see
+ * fetchArrayTypesOnce below, porsager/postgres#1192).
+ */
+export function sessionClient(url: string, applicationName: string): postgres.Sql {
+  return postgres(url, {
+    max: 1,
+    onnotice: () => {},
+    connect_timeout: 5,
+    fetch_types: false,
+    backoff: reconnectBackoff,
+    // Never closed for idling: the session is the point.
+    idle_timeout: 0,
+    connection: { application_name: applicationName },
+  });
+}
+
 /** PostgreSQL's text[] type: present among the pool's parsers once postgres.js has fetched the array types. */
 const TEXT_ARRAY_OID = 1009;
 

@@ -1,5 +1,5 @@
 import postgres from 'postgres';
-import { reconnectBackoff } from '../db/client.js';
+import { sessionClient } from '../db/client.js';
 import type { Logger } from '../logger.js';
 import { liveLeader, liveStatements } from '../metrics.js';
 
@@ -89,15 +89,7 @@ export class LeaderElection {
   }
 
   private connect(): postgres.Sql {
-    return postgres(this.options.url, {
-      max: 1,
-      onnotice: () => {},
-      connect_timeout: 5,
-      fetch_types: false,
-      backoff: reconnectBackoff,
-      idle_timeout: 0,
-      connection: { application_name: `opsgraph-leader:${this.options.instance}` },
-    });
+    return sessionClient(this.options.url, `opsgraph-leader:${this.options.instance}`);
   }
 
   private async tick(): Promise<void> {

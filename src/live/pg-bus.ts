@@ -1,5 +1,5 @@
 import postgres from 'postgres';
-import { reconnectBackoff } from '../db/client.js';
+import { sessionClient } from '../db/client.js';
 import type { Logger } from '../logger.js';
 import { liveStatements } from '../metrics.js';
 import type { Announcement, BusHandlers, LiveBus, Publication } from './bus.js';
@@ -35,15 +35,7 @@ export class PgBus implements LiveBus {
     url: string,
     private readonly log: Logger,
   ) {
-    this.sql = postgres(url, {
-      max: 1,
-      onnotice: () => {},
-      connect_timeout: 5,
-      fetch_types: false,
-      backoff: reconnectBackoff,
-      idle_timeout: 0,
-      connection: { application_name: 'opsgraph-live-bus' },
-    });
+    this.sql = sessionClient(url, 'opsgraph-live-bus');
   }
 
   /** Called again after a failure: each channel is LISTENed once. */

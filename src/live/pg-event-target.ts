@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import postgres from 'postgres';
-import { reconnectBackoff } from '../db/client.js';
+import { sessionClient } from '../db/client.js';
 import type { Logger } from '../logger.js';
 import { listenFailures, listenReconnects } from '../metrics.js';
 import { setLongInterval, setLongTimeout, type LongTimer } from '../timers.js';
@@ -65,19 +65,7 @@ export class PgEventTarget {
   }
 
   private connect(): postgres.Sql {
-    return postgres(this.options.url, {
-      max: 1,
-      onnotice: () => {},
-      // A paused database accepts TCP connections and then says nothing.
-      connect_timeout: 5,
-      // Its queries (LISTEN, pg_notify, the probes) use no arrays. postgres.js would otherwise fetch the
-      // array types on each connection in a promise it discards, and replaceConnection's end({ timeout: 0 })
-      // landing during that fetch leaked an unhandled CONNECTION_DESTROYED (see fetchArrayTypesOnce in
-      // src/db/client.ts, porsager/postgres#1192).
-      fetch_types: false,
-      backoff: reconnectBackoff,
-      connection: { application_name: 'opsgraph-listener' },
-    });
+    return sessionClient(this.options.url, 'opsgraph-listener');
   }
 
   addEventListener(topic: Topic, listener: EventListenerOrEventListenerObject | null): void {

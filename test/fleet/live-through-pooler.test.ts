@@ -95,11 +95,15 @@ describe('LISTEN through the transaction pooler (no DATABASE_DIRECT_URL): the de
   let a: TestServer;
   let through: TestServer;
   beforeAll(async () => {
-    a = await p.start();
+    // Each instance LISTENs for itself (LIVE_LEADER=off), as before issue 28: the defect is that one
+    // instance's LISTEN. With a leader, the deaf instance's election and bus statements would also go
+    // through the pooler, and a NOTIFY sometimes reaches it by accident, on the server connection that
+    // happens to hold its LISTEN (the "arrive only by accident" of issue 25).
+    a = await p.start({ LIVE_LEADER: 'off' });
     // What main did: LISTEN on DATABASE_URL, the pooler. Prepared statements must be off by hand here
     // (auto keeps them on without a DATABASE_DIRECT_URL). The heartbeat, which would replace the
     // "dead" LISTEN connection and re-read every badge, is kept out of the way: only NOTIFY could push.
-    through = await startTestServer(p.pooledUrl, { DATABASE_PREPARED_STATEMENTS: 'off', LISTEN_HEARTBEAT_INTERVAL: '1h' });
+    through = await startTestServer(p.pooledUrl, { DATABASE_PREPARED_STATEMENTS: 'off', LISTEN_HEARTBEAT_INTERVAL: '1h', LIVE_LEADER: 'off' });
   });
   afterAll(async () => {
     await Promise.all([a?.stop(), through?.stop()]);
