@@ -1,9 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../src/db/embedded.js';
-import { createTestDatabase, metricValue, TEST_SECRET, token, until } from './helpers.js';
+import { createTestDatabase, metricValue, token, until } from './helpers.js';
+import { spawnServer } from './spawn-server.js';
 import { wsClient } from './ws-client.js';
 import type { Client } from 'graphql-ws';
 import { redisAvailable, TEST_REDIS_URL } from './redis.js';
@@ -16,7 +15,6 @@ import { redisAvailable, TEST_REDIS_URL } from './redis.js';
 
 const PER_INSTANCE = 100;
 const SUBSCRIPTION = 'subscription { failureCount(since: "1h") { count } }';
-const root = path.resolve(import.meta.dirname, '..');
 
 interface Instance {
   child: ChildProcess;
@@ -35,36 +33,8 @@ interface Watcher {
 }
 
 async function startInstance(databaseUrl: string, env: Record<string, string>): Promise<Instance> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: root,
-    env: {
-      ...process.env,
-      DATABASE_URL: databaseUrl,
-      JWT_SECRET: TEST_SECRET,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'info',
-      NOTIFICATION_WORKER: 'off',
-      EXECUTION_REAPER: 'off',
-      SHUTDOWN_DRAIN: '0',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (chunk) => (output += chunk));
-  child.stderr!.on('data', (chunk) => (output += chunk));
-  const url = `http://127.0.0.1:${port}/graphql`;
-  const deadline = Date.now() + 60_000;
-  while (!(await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false))) {
-    if (Date.now() > deadline || child.exitCode !== null) {
-      child.kill('SIGKILL');
-      throw new Error(`instance did not start:\n${output}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return { child, port, url, output: () => output, watchers: [], paused: false };
+  const server = await spawnServer({ DATABASE_URL: databaseUrl, LOG_LEVEL: 'info', ...env });
+  return { child: server.child, port: server.port, url: server.url, output: server.output, watchers: [], paused: false };
 }
 
 async function subscribe(instance: Instance, n: number): Promise<void> {

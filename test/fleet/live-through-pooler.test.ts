@@ -4,12 +4,10 @@
 // defect this guards: an instance that LISTENs through the transaction pooler (no DATABASE_DIRECT_URL,
 // main before the change) never hears a NOTIFY, so its subscribers wait for a heartbeat's reconnect,
 // and it says so in its log.
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import type { Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../src/db/embedded.js';
-import { settle, startTestServer, TEST_SECRET, token, until, type TestServer } from '../helpers.js';
+import { settle, startTestServer, token, until, type TestServer } from '../helpers.js';
+import { spawnServer, type SpawnedServer } from '../spawn-server.js';
 import { RECORD } from '../scans-fixtures.js';
 import { wsClient } from '../ws-client.js';
 import { usePooler } from './pooler.js';
@@ -129,51 +127,11 @@ describe('LISTEN through the transaction pooler (no DATABASE_DIRECT_URL): the de
   });
 });
 
-/** `node src/main.ts` as a process of its own, for its log (pino writes to fd 1, out of a test's reach). */
-async function spawnServer(env: Record<string, string>) {
-  const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: path.resolve(import.meta.dirname, '../..'),
-    env: {
-      PATH: process.env.PATH!,
-      HOME: process.env.HOME ?? '/tmp',
-      JWT_SECRET: TEST_SECRET,
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      LOG_LEVEL: 'warn',
-      NOTIFICATION_WORKER: 'off',
-      EXECUTION_REAPER: 'off',
-      SHUTDOWN_DRAIN: '0',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (chunk) => (output += chunk));
-  child.stderr!.on('data', (chunk) => (output += chunk));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const base = `http://127.0.0.1:${port}`;
-  for (const end = Date.now() + 60_000; !(await fetch(`${base}/readyz`).then((r) => r.ok, () => false)); ) {
-    if (Date.now() > end || child.exitCode !== null) throw new Error(`server did not become ready:\n${output}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return {
-    wsUrl: `ws://127.0.0.1:${port}/graphql`,
-    output: () => output,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
-}
-
 describe('the LISTEN heartbeat names the cause', () => {
   const NEVER = 'NOTIFYs never reach the LISTEN connection';
   const heartbeat = { LISTEN_HEARTBEAT_INTERVAL: '500ms', LISTEN_HEARTBEAT_TIMEOUT: '300ms' };
-  let deaf: Awaited<ReturnType<typeof spawnServer>>;
-  let direct: Awaited<ReturnType<typeof spawnServer>>;
+  let deaf: SpawnedServer;
+  let direct: SpawnedServer;
   beforeAll(async () => {
     [deaf, direct] = await Promise.all([
       spawnServer({ DATABASE_URL: p.pooledUrl, DATABASE_PREPARED_STATEMENTS: 'off', ...heartbeat }),
