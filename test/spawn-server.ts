@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { freePort } from '../src/db/embedded.js';
 import { TEST_SECRET } from './helpers.js';
+import { stopProcess } from '../scripts/fleet/stop-process.js';
 
 export interface SpawnedServer {
   child: ChildProcess;
@@ -40,7 +41,6 @@ export async function spawnServer(env: Record<string, string>): Promise<SpawnedS
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
   child.stderr!.on('data', (chunk) => (output += chunk));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const base = `http://127.0.0.1:${port}`;
   for (const end = Date.now() + 60_000; !(await fetch(`${base}/readyz`).then((r) => r.ok, () => false)); ) {
     if (Date.now() > end || child.exitCode !== null) {
@@ -55,14 +55,6 @@ export async function spawnServer(env: Record<string, string>): Promise<SpawnedS
     url: `${base}/graphql`,
     wsUrl: `ws://127.0.0.1:${port}/graphql`,
     output: () => output,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGCONT');
-        child.kill('SIGINT');
-      }
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    },
+    stop: () => stopProcess(child, 'SIGINT', 10_000),
   };
 }

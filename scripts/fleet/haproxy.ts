@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findTool } from './tools.js';
+import { stopProcess } from './stop-process.js';
 
 export const TEMPLATE = fileURLToPath(new URL('../../deploy/haproxy.cfg', import.meta.url));
 
@@ -62,7 +63,6 @@ export async function startHaproxy(options: { port: number; servers: Backend[]; 
   const child = spawn(binary, ['-db', '-f', file], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   let log = '';
   child.stderr!.on('data', (chunk: Buffer) => (log = (log + chunk.toString()).slice(-4000)));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   for (const end = Date.now() + 10_000; !(await accepting(options.port)); ) {
     if (child.exitCode !== null || Date.now() > end) {
       child.kill('SIGKILL');
@@ -76,13 +76,8 @@ export async function startHaproxy(options: { port: number; servers: Backend[]; 
     process: child,
     statsSocket,
     async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        // SIGTERM is haproxy's hard stop: WebSockets would hold a soft stop (SIGUSR1) open for hours.
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-        await exited;
-        clearTimeout(timer);
-      }
+      // SIGTERM is haproxy's hard stop: WebSockets would hold a soft stop (SIGUSR1) open for hours.
+      await stopProcess(child, 'SIGTERM', 3000);
       if (!options.dir) await rm(dir, { recursive: true, force: true });
     },
   };

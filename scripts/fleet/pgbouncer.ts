@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../src/db/embedded.js';
 import { findTool } from './tools.js';
+import { stopProcess } from './stop-process.js';
 
 export const TEMPLATE = fileURLToPath(new URL('../../deploy/pgbouncer.ini', import.meta.url));
 
@@ -59,7 +60,6 @@ export async function startPgbouncer(upstreamUrl: string, options: { mode?: 'tra
   const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   let log = '';
   child.stderr!.on('data', (chunk: Buffer) => (log = (log + chunk.toString()).slice(-4000)));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   for (const end = Date.now() + 10_000; !(await accepting(port)); ) {
     if (child.exitCode !== null || Date.now() > end) {
       child.kill('SIGKILL');
@@ -78,14 +78,7 @@ export async function startPgbouncer(upstreamUrl: string, options: { mode?: 'tra
       return url.toString();
     },
     async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        // A paused pooler (a test's SIGSTOP) must be woken to hear SIGINT.
-        child.kill('SIGCONT');
-        child.kill('SIGINT');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-        await exited;
-        clearTimeout(timer);
-      }
+      await stopProcess(child, 'SIGINT', 3000);
       if (!options.dir) await rm(dir, { recursive: true, force: true });
     },
   };
