@@ -1,11 +1,13 @@
 import { formatDuration } from './duration.js';
 import type { OrchestratorKind } from './db/orchestrator-events.js';
 
-// The ids of the badge types. Apollo's InMemoryCache and urql's Graphcache key
-// an object by its type name and `id`: a query and a subscription that return
-// the same badge must give it the same id, so that a pushed value lands on the
-// object the query cached. Like every id of this API, an id is unique within
-// its type (the JobLiveCounts of job "nightly" is "nightly", as the Job is).
+// The row ids of the badge types. Apollo's InMemoryCache and urql's Graphcache key
+// an object by its type name and `id`, Relay's store by `id` alone: a query and
+// a subscription that return the same badge must give it the same id, so that a
+// pushed value lands on the record the query stored. These are the badges'
+// `rowId`s, unique within their type only (the JobLiveCounts of job "nightly"
+// has rowId "nightly", as the Job has); their `id` is the global id made from
+// the type's name and the rowId (src/global-ids.ts), unique across the whole API.
 
 /** There is one scan counter cache: every ScanStats value is the same object. */
 export const SCAN_STATS_ID = 'scanStats';

@@ -32,6 +32,13 @@ export async function listAudit(
     limit ${opts.limit}`;
 }
 
+/** The entries among these ids (each a bigint in decimal); the missing ones are absent. */
+export async function auditEntriesByIds(sql: Sql, ids: readonly string[]): Promise<AuditRow[]> {
+  return sql<AuditRow[]>`
+    select id::text, actor, action, target, details, at
+    from audit_log where id = any(${sql.array(ids as string[])}::bigint[])`;
+}
+
 export async function countAudit(sql: Sql, action: string | null): Promise<number> {
   const [row] = await sql<{ n: number }[]>`
     select count(*)::int as n from audit_log where (${action}::text is null or action = ${action})`;

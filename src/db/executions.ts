@@ -42,6 +42,11 @@ export async function lockExecution(sql: Sql, id: string): Promise<ExecutionRow 
   return row ?? null;
 }
 
+/** The executions among these ids (each a bigint in decimal); the missing ones are absent. */
+export async function executionsByIds(sql: Sql, ids: readonly string[]): Promise<ExecutionRow[]> {
+  return sql<ExecutionRow[]>`select ${columns(sql)} from executions where id = any(${sql.array(ids as string[])}::bigint[])`;
+}
+
 /** Stores one agent's result; false if that agent had already reported for this execution. */
 export async function insertResult(
   sql: Sql,

@@ -28,6 +28,11 @@ export async function listSchedules(sql: Sql): Promise<ScheduleRow[]> {
     select id, job_id as "jobId", cron, enabled from schedules order by id collate "C"`;
 }
 
+export async function schedulesByIds(sql: Sql, ids: readonly string[]): Promise<ScheduleRow[]> {
+  return sql<ScheduleRow[]>`
+    select id, job_id as "jobId", cron, enabled from schedules where id = any(${sql.array(ids as string[])}::text[])`;
+}
+
 export async function scheduleIdsOfJob(sql: Sql, jobId: string): Promise<string[]> {
   const rows = await sql<{ id: string }[]>`
     select id from schedules where job_id = ${jobId} order by id collate "C"`;

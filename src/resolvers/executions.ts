@@ -1,4 +1,5 @@
-import type { Context, Services } from '../context.js';
+import DataLoader from 'dataloader';
+import { loader, type Context, type Services } from '../context.js';
 import { insertAudit } from '../db/audit.js';
 import * as executions from '../db/executions.js';
 import type { ExecutionRow, ExecutionStatus } from '../db/executions.js';
@@ -102,6 +103,17 @@ export async function listExecutions(
     (page) => executions.listExecutions(sql, { ...filter, ...page }),
     () => executions.countExecutions(sql, filter),
   );
+}
+
+/** One execution, batched per operation (Query.nodes); null for an id no execution has. */
+export function executionById(ctx: Context, id: string): Promise<ExecutionRow | null> {
+  const key = parseSerialId(id);
+  if (key === null) return Promise.resolve(null);
+  const byId = loader(ctx, 'executions.byId', () => new DataLoader<string, ExecutionRow | null>(async (ids) => {
+    const rows = new Map((await executions.executionsByIds(ctx.sql, ids)).map((row) => [row.id, row]));
+    return ids.map((id) => rows.get(id) ?? null);
+  }));
+  return byId.load(key);
 }
 
 export interface KillJobResult {

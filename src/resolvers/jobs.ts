@@ -12,6 +12,7 @@ import { transaction } from '../db/transaction.js';
 import { BadUserInputError, ConflictError, NotFoundError } from '../errors.js';
 import { actorOf } from './actor.js';
 import { characters } from './characters.js';
+import { isGlobalId } from '../global-ids.js';
 import { couldBeTextId, TEXT_ID } from './ids.js';
 
 const ID_PATTERN = TEXT_ID;
@@ -21,6 +22,8 @@ function checkId(id: string): void {
   if (!ID_PATTERN.test(id)) {
     throw new BadUserInputError(`id must match ${ID_PATTERN.source}`, { argument: 'input.id' });
   }
+  // Arguments read a global id of the right type as that object's: a job or schedule named like one could not be named.
+  if (isGlobalId(id)) throw new BadUserInputError('id must not be a global id (an `id` this API gives out)', { argument: 'input.id' });
 }
 
 // --- catalog ---------------------------------------------------------------
@@ -212,4 +215,14 @@ export async function deleteSchedule(ctx: Context, id: string): Promise<string> 
 
 export function listSchedules({ sql }: Services): Promise<ScheduleRow[]> {
   return schedules.listSchedules(sql);
+}
+
+/** One schedule, batched per operation (Query.nodes); null for an id no schedule has. */
+export function scheduleById(ctx: Context, id: string): Promise<ScheduleRow | null> {
+  if (!couldBeTextId(id)) return Promise.resolve(null);
+  const byId = loader(ctx, 'schedules.byId', () => new DataLoader<string, ScheduleRow | null>(async (ids) => {
+    const rows = new Map((await schedules.schedulesByIds(ctx.sql, ids)).map((row) => [row.id, row]));
+    return ids.map((id) => rows.get(id) ?? null);
+  }));
+  return byId.load(id);
 }

@@ -1,4 +1,5 @@
-import type { Context, Services } from '../context.js';
+import DataLoader from 'dataloader';
+import { loader, type Context, type Services } from '../context.js';
 import { transaction } from '../db/transaction.js';
 import { sharedRead } from '../db/shared-reads.js';
 import { insertAudit } from '../db/audit.js';
@@ -8,6 +9,7 @@ import {
   insertNotification,
   listNotifications,
   lockNotification,
+  notificationsByIds,
   markRead,
   resetToPending,
   type NotificationRow,
@@ -130,6 +132,17 @@ export async function notifications(
 export async function notification({ sql }: Services, id: string): Promise<NotificationRow | null> {
   const key = parseSerialId(id);
   return key === null ? null : findNotification(sql, key);
+}
+
+/** Query.node's notification: batched per operation, so `nodes` of many notifications is one statement. */
+export function notificationById(ctx: Context, id: string): Promise<NotificationRow | null> {
+  const key = parseSerialId(id);
+  if (key === null) return Promise.resolve(null);
+  const byId = loader(ctx, 'notifications.byId', () => new DataLoader<string, NotificationRow | null>(async (ids) => {
+    const rows = new Map((await notificationsByIds(ctx.sql, ids)).map((row) => [row.id, row]));
+    return ids.map((id) => rows.get(id) ?? null);
+  }));
+  return byId.load(key);
 }
 
 /** The two counts the dashboard shows, shared with the requests asking at the same moment (src/db/shared-reads.ts). */

@@ -1,12 +1,16 @@
 import type { AuditRow } from '../db/audit.js';
 import { auditLog } from '../resolvers/audit.js';
+import { globalId } from '../global-ids.js';
 import { builder } from './builder.js';
+import { NodeRef, ROW_ID } from './node.js';
 import { connectionOf } from './page-info.js';
 
 const AuditEntry = builder.objectRef<AuditRow>('AuditEntry').implement({
   authScopes: { admin: true },
+  interfaces: [NodeRef],
   fields: (t) => ({
-    id: t.exposeID('id'),
+    id: t.id({ resolve: (row) => globalId('AuditEntry', row.id) }),
+    rowId: t.exposeID('id', { description: ROW_ID }),
     actor: t.exposeString('actor'),
     action: t.exposeString('action'),
     target: t.exposeString('target', { nullable: true }),

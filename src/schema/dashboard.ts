@@ -1,14 +1,20 @@
 import { countFailures } from '../resolvers/failures.js';
 import { dashboard, DASHBOARD_WINDOW, windowKey, type DashboardValue } from '../resolvers/dashboard.js';
 import { DASHBOARD_ID } from '../badge-ids.js';
+import { globalId } from '../global-ids.js';
 import { builder } from './builder.js';
 import { FailureCountRef, OrchestratorKind } from './failures.js';
+import { NodeRef, ROW_ID } from './node.js';
 import { ScanStats } from './scan.js';
+
+const DASHBOARD_NODE_ID = globalId('Dashboard', DASHBOARD_ID);
 
 export const DashboardRef = builder.objectRef<DashboardValue>('Dashboard').implement({
   authScopes: { viewer: true },
+  interfaces: [NodeRef],
   fields: (t) => ({
-    id: t.id({ description: 'Stable identity for client caches: the same for every Dashboard value.', resolve: () => DASHBOARD_ID }),
+    id: t.id({ description: 'Stable identity for client caches: the same for every Dashboard value.', resolve: () => DASHBOARD_NODE_ID }),
+    rowId: t.id({ description: ROW_ID, resolve: () => DASHBOARD_ID }),
     failureCount: t.field({
       type: FailureCountRef,
       args: {

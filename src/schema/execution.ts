@@ -1,8 +1,10 @@
 import type { ExecutionRow } from '../db/executions.js';
 import { listExecutions, reportExecutionResult, startExecution } from '../resolvers/executions.js';
 import { jobById } from '../resolvers/jobs.js';
+import { globalId, rowIdOf } from '../global-ids.js';
 import { builder } from './builder.js';
 import { JobRef } from './job.js';
+import { NodeRef, ROW_ID } from './node.js';
 import { connectionOf } from './page-info.js';
 
 const ExecutionStatusEnum = builder.enumType('ExecutionStatus', {
@@ -11,9 +13,11 @@ const ExecutionStatusEnum = builder.enumType('ExecutionStatus', {
 
 const ExecutionRef = builder.objectRef<ExecutionRow>('Execution').implement({
   authScopes: { viewer: true },
+  interfaces: [NodeRef],
   fields: (t) => ({
-    id: t.exposeID('id'),
-    jobId: t.exposeID('jobId'),
+    id: t.id({ resolve: (row) => globalId('Execution', row.id) }),
+    rowId: t.exposeID('id', { description: ROW_ID }),
+    jobId: t.exposeID('jobId', { description: "The job's rowId." }),
     version: t.exposeString('version'),
     initiatedBy: t.exposeString('initiatedBy'),
     targetCount: t.exposeInt('targetCount'),
@@ -56,7 +60,7 @@ builder.queryField('executions', (t) =>
       after: t.arg.string(),
     },
     resolve: (_root, args, ctx) =>
-      listExecutions(ctx, { ...args, jobId: args.jobId === null || args.jobId === undefined ? null : String(args.jobId) }),
+      listExecutions(ctx, { ...args, jobId: args.jobId === null || args.jobId === undefined ? null : rowIdOf('Job', args.jobId) }),
   }),
 );
 
@@ -68,7 +72,7 @@ builder.mutationFields((t) => ({
       'NOT_FOUND for an unknown job, CONFLICT if the job is revoked. OPERATOR.',
     authScopes: { operator: true },
     args: { input: t.arg({ type: StartExecutionInput, required: true }) },
-    resolve: (_root, { input }, ctx) => startExecution(ctx, { ...input, jobId: String(input.jobId) }),
+    resolve: (_root, { input }, ctx) => startExecution(ctx, { ...input, jobId: rowIdOf('Job', input.jobId) }),
   }),
   reportExecutionResult: t.field({
     type: ExecutionRef,
@@ -78,6 +82,6 @@ builder.mutationFields((t) => ({
       'any result failed). NOT_FOUND for an unknown execution. OPERATOR.',
     authScopes: { operator: true },
     args: { input: t.arg({ type: ExecutionResultInput, required: true }) },
-    resolve: (_root, { input }, ctx) => reportExecutionResult(ctx, { ...input, execId: String(input.execId) }),
+    resolve: (_root, { input }, ctx) => reportExecutionResult(ctx, { ...input, execId: rowIdOf('Execution', input.execId) }),
   }),
 }));

@@ -1,6 +1,8 @@
 import type { FailureCount, FailureDrift, FailureRebalance, OrchestratorEvent, TableDrift } from '../resolvers/failures.js';
 import { countFailures, failureCountDrift, rebalanceFailureCounts, recordOrchestratorEvent } from '../resolvers/failures.js';
+import { globalId } from '../global-ids.js';
 import { builder } from './builder.js';
+import { NodeRef, ROW_ID } from './node.js';
 
 export const OrchestratorKind = builder.enumType('OrchestratorKind', { values: ['TRAFFIC', 'FILE', 'EMAIL'] as const });
 
@@ -17,7 +19,8 @@ const RecordOrchestratorEventInput = builder.inputType('RecordOrchestratorEventI
 const OrchestratorEventRef = builder.objectRef<OrchestratorEvent>('OrchestratorEvent').implement({
   authScopes: { operator: true },
   fields: (t) => ({
-    id: t.exposeID('id'),
+    id: t.id({ resolve: (row) => globalId('OrchestratorEvent', row.id) }),
+    rowId: t.exposeID('id', { description: `${ROW_ID} event:<n> for TRAFFIC and FILE, email:<n> for EMAIL.` }),
     kind: t.expose('kind', { type: OrchestratorKind }),
     success: t.exposeBoolean('success'),
     detail: t.exposeString('detail', { nullable: true }),
@@ -27,8 +30,10 @@ const OrchestratorEventRef = builder.objectRef<OrchestratorEvent>('OrchestratorE
 
 export const FailureCountRef = builder.objectRef<FailureCount>('FailureCount').implement({
   authScopes: { viewer: true },
+  interfaces: [NodeRef],
   fields: (t) => ({
-    id: t.exposeID('id', { description: 'Stable identity for client caches, derived from since and kind.' }),
+    id: t.id({ description: 'Stable identity for client caches, derived from since and kind.', resolve: (row) => globalId('FailureCount', row.id) }),
+    rowId: t.exposeID('id', { description: `${ROW_ID} The window in its largest exact unit, then :KIND for one kind: 1h, 1d:EMAIL.` }),
     since: t.exposeString('since'),
     kind: t.expose('kind', { type: OrchestratorKind, nullable: true }),
     count: t.exposeInt('count'),

@@ -1,6 +1,7 @@
 import { lexicographicSortSchema } from 'graphql';
 import { builder } from './builder.js';
 import './scalars.js';
+import './node.js';
 import './viewer.js';
 import './audit.js';
 import './notification.js';

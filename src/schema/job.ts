@@ -9,7 +9,9 @@ import {
   unrevokeJob,
   upsertJob,
 } from '../resolvers/jobs.js';
+import { globalId, rowIdOf } from '../global-ids.js';
 import { builder } from './builder.js';
+import { NodeRef, ROW_ID } from './node.js';
 import { selectedFieldNames } from './selected-fields.js';
 
 export const ScriptStatusEnum = builder.enumType('ScriptStatus', { values: ['ACTIVE', 'REVOKED'] as const });
@@ -24,10 +26,16 @@ const checkedWhereReturned = { skipTypeScopes: true } as const;
 
 export const JobLiveCountsRef = builder.objectRef<LiveCounts>('JobLiveCounts').implement({
   authScopes: { viewer: true },
+  interfaces: [NodeRef],
   fields: (t) => ({
     // The job's id, read straight off the row, so `live { id }` costs what any exposed field
     // does; a resolver building a string here cost Query.jobs about 10 % more (bench/execute.ts).
-    id: t.exposeID('id', { ...checkedWhereReturned, description: 'Stable identity for client caches, derived from the job id.' }),
+    id: t.id({
+      ...checkedWhereReturned,
+      description: 'Stable identity for client caches, derived from the job id.',
+      resolve: (counts) => globalId('JobLiveCounts', counts.id),
+    }),
+    rowId: t.exposeID('id', { ...checkedWhereReturned, description: `${ROW_ID} The job's rowId.` }),
     running: t.exposeInt('running', { ...checkedWhereReturned, description: 'Executions with at least one result and more to come.' }),
     pending: t.exposeInt('pending', { ...checkedWhereReturned, description: 'Executions published but with no result yet.' }),
   }),
@@ -35,8 +43,10 @@ export const JobLiveCountsRef = builder.objectRef<LiveCounts>('JobLiveCounts').i
 
 export const JobRef = builder.objectRef<JobRow>('Job').implement({
   authScopes: { viewer: true },
+  interfaces: [NodeRef],
   fields: (t) => ({
-    id: t.exposeID('id', checkedWhereReturned),
+    id: t.id({ ...checkedWhereReturned, resolve: (job) => globalId('Job', job.id) }),
+    rowId: t.exposeID('id', { ...checkedWhereReturned, description: ROW_ID }),
     version: t.exposeString('version', checkedWhereReturned),
     description: t.exposeString('description', { ...checkedWhereReturned, nullable: true }),
     inventory: t.exposeBoolean('inventory', checkedWhereReturned),
@@ -67,7 +77,7 @@ const JobInput = builder.inputType('JobInput', {
 });
 
 /** Job fields answered from a job's id and live counts alone (scriptStatus loads by id). */
-const FROM_ID_AND_COUNTS = new Set(['__typename', 'id', 'live', 'scriptStatus']);
+const FROM_ID_AND_COUNTS = new Set(['__typename', 'id', 'rowId', 'live', 'scriptStatus']);
 const onlyIdsAndCounts = (info: Parameters<typeof selectedFieldNames>[0]) =>
   [...selectedFieldNames(info)].every((name) => FROM_ID_AND_COUNTS.has(name));
 
@@ -84,14 +94,14 @@ builder.queryFields((t) => ({
     description: 'One job; null if there is none with that id. VIEWER.',
     authScopes: { viewer: true },
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) => jobById(ctx, String(args.id)),
+    resolve: (_root, args, ctx) => jobById(ctx, rowIdOf('Job', args.id)),
   }),
   scriptStatus: t.field({
     type: ScriptStatusEnum,
     description: "Whether agents may still run a job's commands. ACTIVE for an id never revoked. VIEWER.",
     authScopes: { viewer: true },
     args: { jobId: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) => scriptStatus(ctx, String(args.jobId)),
+    resolve: (_root, args, ctx) => scriptStatus(ctx, rowIdOf('Job', args.jobId)),
   }),
 }));
 
@@ -101,23 +111,23 @@ builder.mutationFields((t) => ({
     description: 'Create or replace a job in the catalog. Audited. ADMIN.',
     authScopes: { admin: true },
     args: { input: t.arg({ type: JobInput, required: true }) },
-    resolve: (_root, { input }, ctx) => upsertJob(ctx, { ...input, id: String(input.id) }),
+    resolve: (_root, { input }, ctx) => upsertJob(ctx, { ...input, id: rowIdOf('Job', input.id) }),
   }),
   deleteJob: t.field({
     type: 'ID',
     description:
       'Delete a job. CONFLICT (naming the schedule) while a schedule references it;\n' +
       "NOT_FOUND if there is no such job. Revokes the job's script status first,\n" +
-      'so commands already in flight are refused. Returns the id. Audited. ADMIN.',
+      'so commands already in flight are refused. Returns the id as given. Audited. ADMIN.',
     authScopes: { admin: true },
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) => deleteJob(ctx, String(args.id)),
+    resolve: async (_root, args, ctx) => (await deleteJob(ctx, rowIdOf('Job', args.id)), String(args.id)),
   }),
   unrevokeJob: t.field({
     type: ScriptStatusEnum,
     description: "Set a job's script status back to ACTIVE. Audited. ADMIN.",
     authScopes: { admin: true },
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) => unrevokeJob(ctx, String(args.id)),
+    resolve: (_root, args, ctx) => unrevokeJob(ctx, rowIdOf('Job', args.id)),
   }),
 }));

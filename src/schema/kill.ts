@@ -1,12 +1,14 @@
 import type { KillSignalRow } from '../db/kill-signals.js';
 import { killJob, type KillJobResult } from '../resolvers/executions.js';
+import { globalId, rowIdOf } from '../global-ids.js';
 import { builder } from './builder.js';
+import { ROW_ID } from './node.js';
 
 const KillJobResultRef = builder.objectRef<KillJobResult>('KillJobResult').implement({
   authScopes: { operator: true },
   fields: (t) => ({
-    jobId: t.exposeID('jobId'),
-    execIds: t.exposeIDList('execIds', { description: 'The executions that were signalled.' }),
+    jobId: t.exposeID('jobId', { description: "The job's rowId." }),
+    execIds: t.exposeIDList('execIds', { description: 'The rowIds of the executions that were signalled.' }),
     count: t.exposeInt('count'),
   }),
 });
@@ -15,9 +17,12 @@ const KillJobResultRef = builder.objectRef<KillJobResult>('KillJobResult').imple
 export const KillSignalRef = builder.objectRef<KillSignalRow>('KillSignal').implement({
   authScopes: { operator: true },
   fields: (t) => ({
-    id: t.exposeID('id', { description: 'Increases with every signal recorded; pass the last one seen as killSignals(after:).' }),
-    execId: t.exposeID('execId'),
-    jobId: t.exposeID('jobId'),
+    id: t.id({ resolve: (row) => globalId('KillSignal', row.id) }),
+    rowId: t.exposeID('id', {
+      description: `${ROW_ID} Increases with every signal recorded; pass the last one seen as killSignals(after:) (id works too).`,
+    }),
+    execId: t.exposeID('execId', { description: "The execution's rowId." }),
+    jobId: t.exposeID('jobId', { description: "The job's rowId." }),
     requestedBy: t.exposeString('requestedBy'),
     requestedAt: t.expose('requestedAt', { type: 'DateTime' }),
   }),
@@ -32,6 +37,6 @@ builder.mutationField('killJob', (t) =>
       'nothing in flight returns count 0 and no error. Audited. OPERATOR.',
     authScopes: { operator: true },
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) => killJob(ctx, String(args.id)),
+    resolve: (_root, args, ctx) => killJob(ctx, rowIdOf('Job', args.id)),
   }),
 );

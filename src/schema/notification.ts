@@ -10,7 +10,9 @@ import {
   sendNotification,
   type SendNotificationInput as SendInput,
 } from '../resolvers/notifications.js';
+import { globalId, rowIdOf } from '../global-ids.js';
 import { builder } from './builder.js';
+import { NodeRef, ROW_ID } from './node.js';
 import { connectionOf } from './page-info.js';
 
 const NotificationStatus = builder.enumType('NotificationStatus', {
@@ -55,8 +57,10 @@ const channelOf = (row: NotificationRow) => (row.channel === 'WEBHOOK' || row.ch
 
 const Notification = builder.objectRef<NotificationRow>('Notification').implement({
   authScopes: { viewer: true },
+  interfaces: [NodeRef],
   fields: (t) => ({
-    id: t.exposeID('id'),
+    id: t.id({ resolve: (row) => globalId('Notification', row.id) }),
+    rowId: t.exposeID('id', { description: `${ROW_ID} The id a webhook body carries.` }),
     channel: t.field({ type: NotificationChannel, resolve: (row) => channelOf(row) }),
     channelName: t.exposeString('channel', { description: 'The channel as stored, also when channel is UNKNOWN.' }),
     recipient: t.exposeString('recipient', {
@@ -128,7 +132,7 @@ builder.queryFields((t) => ({
     description: 'One notification; null if there is none with that id. VIEWER.',
     authScopes: { viewer: true },
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) => notification(ctx, String(args.id)),
+    resolve: (_root, args, ctx) => notification(ctx, rowIdOf('Notification', args.id)),
   }),
 }));
 
@@ -165,13 +169,13 @@ builder.mutationFields((t) => ({
       'Put a DEAD or FAILED notification back to PENDING with retryCount 0,\nnextRetryAt null and lastError null, so the worker sends it again.\nNOT_FOUND for an unknown id, CONFLICT for any other status. Audited. OPERATOR.',
     authScopes: { operator: true },
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) => requeueNotification(ctx, String(args.id)),
+    resolve: (_root, args, ctx) => requeueNotification(ctx, rowIdOf('Notification', args.id)),
   }),
   markNotificationRead: t.field({
     type: Notification,
     description: 'Mark a SENT notification READ. NOT_FOUND for an unknown id. VIEWER.',
     authScopes: { viewer: true },
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) => markNotificationRead(ctx, String(args.id)),
+    resolve: (_root, args, ctx) => markNotificationRead(ctx, rowIdOf('Notification', args.id)),
   }),
 }));

@@ -1,7 +1,9 @@
 import type { ScanCount, ScanRow, ScanStatsRow } from '../db/scans.js';
 import { rebalanceScanStats, recordScan, scanStats } from '../resolvers/scans.js';
 import { SCAN_STATS_ID } from '../badge-ids.js';
+import { globalId } from '../global-ids.js';
 import { builder } from './builder.js';
+import { NodeRef, ROW_ID } from './node.js';
 
 const RecordScanInput = builder.inputType('RecordScanInput', {
   description: 'scanType matches ^[a-z][a-z0-9_]{0,63}$; subjectId is 1..200 characters.',
@@ -14,7 +16,8 @@ const RecordScanInput = builder.inputType('RecordScanInput', {
 const Scan = builder.objectRef<ScanRow>('Scan').implement({
   authScopes: { operator: true },
   fields: (t) => ({
-    id: t.exposeID('id'),
+    id: t.id({ resolve: (row) => globalId('Scan', row.id) }),
+    rowId: t.exposeID('id', { description: ROW_ID }),
     scanType: t.exposeString('scanType'),
     subjectId: t.exposeString('subjectId'),
     scannedBy: t.exposeString('scannedBy'),
@@ -30,10 +33,14 @@ const ScanStat = builder.objectRef<ScanCount>('ScanStat').implement({
   }),
 });
 
+const SCAN_STATS_NODE_ID = globalId('ScanStats', SCAN_STATS_ID);
+
 export const ScanStats = builder.objectRef<ScanStatsRow>('ScanStats').implement({
   authScopes: { viewer: true },
+  interfaces: [NodeRef],
   fields: (t) => ({
-    id: t.id({ description: 'Stable identity for client caches: the same for every ScanStats value.', resolve: () => SCAN_STATS_ID }),
+    id: t.id({ description: 'Stable identity for client caches: the same for every ScanStats value.', resolve: () => SCAN_STATS_NODE_ID }),
+    rowId: t.id({ description: ROW_ID, resolve: () => SCAN_STATS_ID }),
     stats: t.expose('stats', { type: [ScanStat], description: 'Sorted by scanType; types with count 0 are left out.' }),
     total: t.exposeInt('total'),
     updatedAt: t.expose('updatedAt', { type: 'DateTime', nullable: true }),

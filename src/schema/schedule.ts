@@ -1,13 +1,17 @@
 import type { ScheduleRow } from '../db/schedules.js';
 import { deleteSchedule, jobById, listSchedules, upsertSchedule } from '../resolvers/jobs.js';
+import { globalId, rowIdOf } from '../global-ids.js';
 import { builder } from './builder.js';
 import { JobRef } from './job.js';
+import { NodeRef, ROW_ID } from './node.js';
 
 const ScheduleRef = builder.objectRef<ScheduleRow>('Schedule').implement({
   authScopes: { viewer: true },
+  interfaces: [NodeRef],
   fields: (t) => ({
-    id: t.exposeID('id'),
-    jobId: t.exposeID('jobId'),
+    id: t.id({ resolve: (row) => globalId('Schedule', row.id) }),
+    rowId: t.exposeID('id', { description: ROW_ID }),
+    jobId: t.exposeID('jobId', { description: "The job's rowId." }),
     cron: t.exposeString('cron'),
     enabled: t.exposeBoolean('enabled'),
     job: t.field({ type: JobRef, nullable: true, resolve: (schedule, _args, ctx) => jobById(ctx, schedule.jobId) }),
@@ -40,13 +44,13 @@ builder.mutationFields((t) => ({
     authScopes: { admin: true },
     args: { input: t.arg({ type: ScheduleInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
-      upsertSchedule(ctx, { ...input, id: String(input.id), jobId: String(input.jobId) }),
+      upsertSchedule(ctx, { ...input, id: rowIdOf('Schedule', input.id), jobId: rowIdOf('Job', input.jobId) }),
   }),
   deleteSchedule: t.field({
     type: 'ID',
-    description: 'Delete a schedule; NOT_FOUND if there is none. Returns the id. ADMIN.',
+    description: 'Delete a schedule; NOT_FOUND if there is none. Returns the id as given. ADMIN.',
     authScopes: { admin: true },
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) => deleteSchedule(ctx, String(args.id)),
+    resolve: async (_root, args, ctx) => (await deleteSchedule(ctx, rowIdOf('Schedule', args.id)), String(args.id)),
   }),
 }));

@@ -1,5 +1,6 @@
 import { liveDashboard, liveDeadLetterCount, liveFailureCount, liveJobCounts, liveScanStats } from '../resolvers/live-badges.js';
 import { killSignalFeed } from '../resolvers/kill-signals.js';
+import { rowIdOf } from '../global-ids.js';
 import { builder } from './builder.js';
 import { DashboardRef } from './dashboard.js';
 import { FailureCountRef, OrchestratorKind } from './failures.js';
@@ -59,7 +60,7 @@ builder.subscriptionField('jobLiveCounts', (t) =>
     authScopes: { viewer: true },
     extensions: LIVE_BADGE,
     args: { jobId: t.arg.id({ required: true }) },
-    subscribe: (_root, args, ctx) => liveJobCounts(ctx, String(args.jobId)),
+    subscribe: (_root, args, ctx) => liveJobCounts(ctx, rowIdOf('Job', args.jobId)),
     resolve: (value) => value,
   }),
 );
@@ -89,7 +90,7 @@ builder.subscriptionField('killSignals', (t) =>
     authScopes: { operator: true },
     args: { execIds: t.arg.idList(), after: t.arg.id() },
     subscribe: (_root, args, ctx) =>
-      killSignalFeed(ctx, args.execIds?.map(String) ?? null, args.after == null ? null : String(args.after)),
+      killSignalFeed(ctx, args.execIds?.map((id) => rowIdOf('Execution', id)) ?? null, args.after == null ? null : rowIdOf('KillSignal', args.after)),
     resolve: (value) => value,
   }),
 );
