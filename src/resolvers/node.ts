@@ -76,7 +76,7 @@ export async function node(ctx: Context, id: string): Promise<NodeValue | null> 
   if (parsed === null || !(parsed.type in NODE_TYPES)) return null;
   const type = parsed.type as NodeType;
   const { role, load } = NODE_TYPES[type] as NodeType_;
-  if (!hasRole(ctx.user, role)) throw new ForbiddenError(`Reading a ${type} needs the ${role} role`);
+  if (!hasRole(ctx.user, role)) throw new ForbiddenError(`Reading the type ${type} needs the ${role} role`);
   const value = await load(ctx, parsed.rowId);
   // A copy: the loaded rows may be shared with other fields of the operation.
   return value === null ? null : { ...(value as Record<string, unknown>), __typename: type };
