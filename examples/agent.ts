@@ -38,8 +38,8 @@ export function watchKillSignals(
     unsubscribe();
     unsubscribe = subscribe(client, AgentKillSignalsDocument, { execIds, after }, {
       next: ({ killSignals }) => {
-        if (BigInt(killSignals.id) <= BigInt(after)) return;
-        after = killSignals.id;
+        if (BigInt(killSignals.rowId) <= BigInt(after)) return;
+        after = killSignals.rowId;
         onSignal(killSignals);
       },
       error: (error) => log(`kill signals: ${error.message}`),
@@ -71,7 +71,7 @@ export interface AgentOutcome {
 /** The job's executions still waiting for results. */
 export async function inFlightExecutions(connection: Connection, jobId: string): Promise<string[]> {
   const { pending, running } = await request(connection, AgentInFlightDocument, { jobId });
-  return [...pending.nodes, ...running.nodes].map((execution) => execution.id);
+  return [...pending.nodes, ...running.nodes].map((execution) => execution.rowId);
 }
 
 /** Stands in for the job's command: resolves after `ms`, or early when killed. */
@@ -95,7 +95,7 @@ export async function runAgent(options: AgentOptions): Promise<AgentOutcome[]> {
     client,
     execIds,
     (signal) => {
-      log(`kill signal ${signal.id} for execution ${signal.execId} from ${signal.requestedBy}`);
+      log(`kill signal ${signal.rowId} for execution ${signal.execId} from ${signal.requestedBy}`);
       kills.get(signal.execId)?.abort(signal.requestedBy);
     },
     log,

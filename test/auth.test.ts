@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { codes, TEST_SECRET, token, useTestApp } from './helpers.js';
 
 const t = useTestApp();
-const ME = '{ me { id roles } }';
+const ME = '{ me { id: rowId roles } }';
 const AUDIT = '{ auditLog { totalCount } }';
 
 function sign(claims: Record<string, unknown>, secret = TEST_SECRET, exp: number | string = '1h') {

@@ -1,5 +1,6 @@
 import type { Client } from 'graphql-ws';
 import { afterAll, describe, expect, it } from 'vitest';
+import { globalId } from '../src/global-ids.js';
 import { token, until, useTestApp } from './helpers.js';
 import { wsClient } from './ws-client.js';
 
@@ -51,6 +52,12 @@ async function overSse(text: string): Promise<any> {
   return JSON.parse(/event: next\ndata: (.*)\n\n/.exec(text_)![1]!).data;
 }
 
+// The badges' ids are global (src/global-ids.ts): the type's name and the rowId this file used to compare.
+const fc = (rowId: string) => globalId('FailureCount', rowId);
+const SCANS = globalId('ScanStats', 'scanStats');
+const DASHBOARD = globalId('Dashboard', 'dashboard');
+const liveId = (job: string) => globalId('JobLiveCounts', job);
+
 const FAILURE = 'mutation { recordOrchestratorEvent(input: { kind: FILE, success: false }) { id } }';
 const operator = (text: string) => t.gql(text, {}, 'OPERATOR');
 
@@ -67,60 +74,60 @@ describe('badge ids', () => {
       h: failureCount { id }
       dashboard { failureCount { id } other: failureCount(since: "60m", kind: FILE) { id } }
     }`);
-    expect(data.a).toEqual({ id: '1h', since: '1h' });
-    expect(data.b).toEqual({ id: '1h', since: '60m' }); // the same badge; since still comes back as asked
-    expect(data.c.id).toBe('1h');
-    expect([data.d.id, data.e.id]).toEqual(['1d:EMAIL', '1d:EMAIL']);
-    expect(data.f.id).toBe('90m');
-    expect(data.g.id).toBe('1h:FILE');
-    expect(data.h.id).toBe('1h');
-    expect(data.dashboard.failureCount.id).toBe('1h');
-    expect(data.dashboard.other.id).toBe('1h:FILE');
+    expect(data.a).toEqual({ id: fc('1h'), since: '1h' });
+    expect(data.b).toEqual({ id: fc('1h'), since: '60m' }); // the same badge; since still comes back as asked
+    expect(data.c.id).toBe(fc('1h'));
+    expect([data.d.id, data.e.id]).toEqual([fc('1d:EMAIL'), fc('1d:EMAIL')]);
+    expect(data.f.id).toBe(fc('90m'));
+    expect(data.g.id).toBe(fc('1h:FILE'));
+    expect(data.h.id).toBe(fc('1h'));
+    expect(data.dashboard.failureCount.id).toBe(fc('1h'));
+    expect(data.dashboard.other.id).toBe(fc('1h:FILE'));
   });
 
   it('ScanStats and Dashboard: one id each, from the query, the dashboard and the rebalance mutation', async () => {
     const data = await query('{ scanStats { id } dashboard { id scanStats { id } } }');
-    expect(data).toEqual({ scanStats: { id: 'scanStats' }, dashboard: { id: 'dashboard', scanStats: { id: 'scanStats' } } });
+    expect(data).toEqual({ scanStats: { id: SCANS }, dashboard: { id: DASHBOARD, scanStats: { id: SCANS } } });
     // Mutations run on graphql-js, queries here on graphql-jit: both paths give the id.
     const rebalanced = await t.gql('mutation { rebalanceScanStats { id total } }', {}, 'SUPERADMIN');
-    expect(rebalanced.data!.rebalanceScanStats.id).toBe('scanStats');
+    expect(rebalanced.data!.rebalanceScanStats.id).toBe(SCANS);
   });
 
   it('JobLiveCounts: the job id, from the list, from one job and from an execution', async () => {
     await t.gql('mutation { upsertJob(input: { id: "ids.job", version: "1" }) { id } }', {}, 'ADMIN');
     await operator('mutation { startExecution(input: { jobId: "ids.job", targetCount: 1 }) { id } }');
     const data = await query('{ jobs { id live { id pending } } job(id: "ids.job") { live { id pending } } executions(jobId: "ids.job") { nodes { job { live { id } } } } }');
-    expect(data.jobs.find((j: any) => j.id === 'ids.job')).toEqual({ id: 'ids.job', live: { id: 'ids.job', pending: 1 } });
-    expect(data.job.live).toEqual({ id: 'ids.job', pending: 1 });
-    expect(data.executions.nodes[0].job.live.id).toBe('ids.job');
+    expect(data.jobs.find((j: any) => j.id === globalId('Job', 'ids.job'))).toEqual({ id: globalId('Job', 'ids.job'), live: { id: liveId('ids.job'), pending: 1 } });
+    expect(data.job.live).toEqual({ id: liveId('ids.job'), pending: 1 });
+    expect(data.executions.nodes[0].job.live.id).toBe(liveId('ids.job'));
   });
 
   it('every badge subscription over graphql-ws carries the id its query gives, before and after a change', async () => {
     const failures = await firstTwo('subscription { failureCount(since: "60m") { id count } }', () => operator(FAILURE));
-    expect(failures.map((v) => v.failureCount.id)).toEqual(['1h', '1h']);
+    expect(failures.map((v) => v.failureCount.id)).toEqual([fc('1h'), fc('1h')]);
     expect(failures[1].failureCount.count).toBe(failures[0].failureCount.count + 1);
 
     const scans = await firstTwo('subscription { scanStats { id total } }', () =>
       operator('mutation { recordScan(input: { scanType: "ids", subjectId: "s" }) { id } }'),
     );
-    expect(scans.map((v) => v.scanStats.id)).toEqual(['scanStats', 'scanStats']);
+    expect(scans.map((v) => v.scanStats.id)).toEqual([SCANS, SCANS]);
 
     const dashboard = await firstTwo('subscription { dashboard { id failureCount { id count } scanStats { id } } }', () => operator(FAILURE));
     expect(dashboard.map((v) => [v.dashboard.id, v.dashboard.failureCount.id, v.dashboard.scanStats.id])).toEqual([
-      ['dashboard', '1h', 'scanStats'],
-      ['dashboard', '1h', 'scanStats'],
+      [DASHBOARD, fc('1h'), SCANS],
+      [DASHBOARD, fc('1h'), SCANS],
     ]);
 
     await t.gql('mutation { upsertJob(input: { id: "ids.live", version: "1" }) { id } }', {}, 'ADMIN');
     const live = await firstTwo('subscription { jobLiveCounts(jobId: "ids.live") { id pending } }', () =>
       operator('mutation { startExecution(input: { jobId: "ids.live", targetCount: 1 }) { id } }'),
     );
-    expect(live.map((v) => v.jobLiveCounts)).toEqual([{ id: 'ids.live', pending: 0 }, { id: 'ids.live', pending: 1 }]);
+    expect(live.map((v) => v.jobLiveCounts)).toEqual([{ id: liveId('ids.live'), pending: 0 }, { id: liveId('ids.live'), pending: 1 }]);
   });
 
   it('a subscription over SSE carries the same ids', async () => {
-    expect(await overSse('subscription { failureCount(since: "3600s", kind: FILE) { id } }')).toEqual({ failureCount: { id: '1h:FILE' } });
-    expect(await overSse('subscription { dashboard { id scanStats { id } } }')).toEqual({ dashboard: { id: 'dashboard', scanStats: { id: 'scanStats' } } });
-    expect(await overSse('subscription { jobLiveCounts(jobId: "nope") { id running } }')).toEqual({ jobLiveCounts: { id: 'nope', running: 0 } });
+    expect(await overSse('subscription { failureCount(since: "3600s", kind: FILE) { id } }')).toEqual({ failureCount: { id: fc('1h:FILE') } });
+    expect(await overSse('subscription { dashboard { id scanStats { id } } }')).toEqual({ dashboard: { id: DASHBOARD, scanStats: { id: SCANS } } });
+    expect(await overSse('subscription { jobLiveCounts(jobId: "nope") { id running } }')).toEqual({ jobLiveCounts: { id: liveId('nope'), running: 0 } });
   });
 });

@@ -5,7 +5,7 @@ const t = useTestApp();
 
 const COUNT = 'query ($since: String!, $kind: OrchestratorKind) { failureCount(since: $since, kind: $kind) { since kind count asOf } }';
 const COUNT_DEFAULT = '{ failureCount { since kind count asOf } }';
-const RECORD = 'mutation ($input: RecordOrchestratorEventInput!) { recordOrchestratorEvent(input: $input) { id kind success detail occurredAt } }';
+const RECORD = 'mutation ($input: RecordOrchestratorEventInput!) { recordOrchestratorEvent(input: $input) { id: rowId kind success detail occurredAt } }';
 
 async function count(since: string, kind: string | null = null): Promise<number> {
   const result = await t.gql(COUNT, { since, kind }, 'VIEWER');

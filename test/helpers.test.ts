@@ -16,7 +16,7 @@ const socketsAndServers = () => process.getActiveResourcesInfo().filter((kind) =
 describe('test/helpers.ts', () => {
   it('gql goes over HTTP to the listening server and is answered by the JSON fast path; gqlViaYoga is not', async () => {
     const before = await fastPathRequests();
-    const answer = await t.gql('{ me { id roles } }', {}, 'VIEWER');
+    const answer = await t.gql('{ me { id: rowId roles } }', {}, 'VIEWER');
     expect(answer).toEqual({ data: { me: { id: 'test-viewer', roles: ['VIEWER'] } } });
     const refused = await t.gql('{ auditLog { totalCount } }', {}, 'VIEWER');
     expect(refused.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
@@ -25,9 +25,9 @@ describe('test/helpers.ts', () => {
     expect(await fastPathRequests()).toBe(before + 3);
 
     // On purpose through yoga: the same answer, without the fast path.
-    expect(await t.gqlViaYoga('{ me { id roles } }', {}, 'VIEWER')).toEqual(answer);
+    expect(await t.gqlViaYoga('{ me { id: rowId roles } }', {}, 'VIEWER')).toEqual(answer);
     // A server with the path turned off answers the helper's request through yoga.
-    expect(await off.gql('{ me { id roles } }', {}, 'VIEWER')).toEqual(answer);
+    expect(await off.gql('{ me { id: rowId roles } }', {}, 'VIEWER')).toEqual(answer);
     expect(await fastPathRequests()).toBe(before + 3);
   });
 
@@ -46,7 +46,7 @@ describe('test/helpers.ts', () => {
     const resources = socketsAndServers();
     const server = await startTestServer(t.databaseUrl);
     // Keep-alive sockets on both sides: the helper's client and the server.
-    for (let i = 0; i < 3; i++) expect((await server.gql('{ me { id } }', {}, 'VIEWER')).errors).toBeUndefined();
+    for (let i = 0; i < 3; i++) expect((await server.gql('{ me { id: rowId } }', {}, 'VIEWER')).errors).toBeUndefined();
     expect(socketsAndServers()).toBeGreaterThan(resources);
     await server.stop();
     await expect(fetch(server.url, { method: 'POST', body: '{}' })).rejects.toThrow();

@@ -4,13 +4,13 @@ import { codes, useTestApp } from './helpers.js';
 
 const t = useTestApp();
 
-const EXECUTION = `id jobId version initiatedBy targetCount resultCount status createdAt finishedAt`;
-const START = `mutation ($input: StartExecutionInput!) { startExecution(input: $input) { ${EXECUTION} job { id } } }`;
+const EXECUTION = `id: rowId jobId version initiatedBy targetCount resultCount status createdAt finishedAt`;
+const START = `mutation ($input: StartExecutionInput!) { startExecution(input: $input) { ${EXECUTION} job { id: rowId } } }`;
 const REPORT = `mutation ($input: ExecutionResultInput!) { reportExecutionResult(input: $input) { ${EXECUTION} } }`;
 const KILL = `mutation ($id: ID!) { killJob(id: $id) { jobId execIds count } }`;
 
 async function createJob(id: string, version = '1') {
-  const result = await t.gql(`mutation ($input: JobInput!) { upsertJob(input: $input) { id } }`, { input: { id, version } }, 'ADMIN');
+  const result = await t.gql(`mutation ($input: JobInput!) { upsertJob(input: $input) { id: rowId } }`, { input: { id, version } }, 'ADMIN');
   expect(result.errors).toBeUndefined();
 }
 
@@ -151,7 +151,7 @@ describe('executions', () => {
     await report(ids[3]!, 'agent-1', false);
     const PAGE = `query ($jobId: ID, $status: ExecutionStatus, $first: Int, $after: String) {
       executions(jobId: $jobId, status: $status, first: $first, after: $after) {
-        totalCount nodes { id status } edges { cursor node { id } } pageInfo { hasNextPage endCursor } } }`;
+        totalCount nodes { id: rowId status } edges { cursor node { id: rowId } } pageInfo { hasNextPage endCursor } } }`;
     const first = (await t.gql(PAGE, { jobId: 'exec-page', first: 2 }, 'VIEWER')).data!.executions;
     expect(first.totalCount).toBe(5);
     expect(first.nodes.map((n: { id: string }) => n.id)).toEqual([ids[4], ids[3]]);
@@ -182,7 +182,7 @@ describe('executions', () => {
     await createJob('exec-history');
     const id = await startedId('exec-history', 1);
     await t.gql(`mutation { deleteJob(id: "exec-history") }`, {}, 'ADMIN');
-    const { data } = await t.gql(`{ executions(jobId: "exec-history") { nodes { id job { id } } } }`, {}, 'VIEWER');
+    const { data } = await t.gql(`{ executions(jobId: "exec-history") { nodes { id: rowId job { id: rowId } } } }`, {}, 'VIEWER');
     expect(data!.executions.nodes).toEqual([{ id, job: null }]);
   });
 });

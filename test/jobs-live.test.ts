@@ -26,7 +26,7 @@ async function insertExecutions(jobId: string, counts: Record<string, number>) {
   }
 }
 
-const LIVE = `{ jobs { id live { running pending } } }`;
+const LIVE = `{ jobs { id: rowId live { running pending } } }`;
 
 describe('Job.live', () => {
   it('counts RUNNING and PENDING executions only, and zeros for a job with none', async () => {
@@ -76,14 +76,14 @@ describe('Job.live', () => {
   it('reads only ids and counts when the selection asks for nothing else, every column otherwise', async () => {
     await t.sql`insert into jobs (id, version, description) values ('cols-a', '7', 'described')`;
     await insertExecutions('cols-a', { RUNNING: 1, PENDING: 2 });
-    const slim = await statementsOf(() => t.gql(`{ jobs { __typename id scriptStatus live { id running pending } } }`, {}, 'VIEWER'));
+    const slim = await statementsOf(() => t.gql(`{ jobs { __typename id: rowId scriptStatus live { id: rowId running pending } } }`, {}, 'VIEWER'));
     const listing = (texts: string[]) => texts.find((text) => /from jobs j/.test(text))!;
     expect(listing(slim)).not.toMatch(/version|created_at/);
     // Any other field, directly, through a fragment or an inline fragment, reads the whole row.
     for (const query of [
-      `{ jobs { id version } }`,
-      `{ jobs { id ...F } } fragment F on Job { createdAt }`,
-      `{ jobs { id ... on Job { description } live { running } } }`,
+      `{ jobs { id: rowId version } }`,
+      `{ jobs { id: rowId ...F } } fragment F on Job { createdAt }`,
+      `{ jobs { id: rowId ... on Job { description } live { running } } }`,
     ]) {
       let result: GqlResult | undefined;
       const texts = await statementsOf(async () => (result = await t.gql(query, {}, 'VIEWER')));
@@ -93,7 +93,7 @@ describe('Job.live', () => {
         query.includes('version') ? { version: '7' } : query.includes('createdAt') ? { createdAt: expect.any(String) } : { description: 'described', live: { running: 1 } },
       );
     }
-    const { data } = await t.gql(`{ jobs { id live { running pending } } }`, {}, 'VIEWER');
+    const { data } = await t.gql(`{ jobs { id: rowId live { running pending } } }`, {}, 'VIEWER');
     expect(data!.jobs.find((job: { id: string }) => job.id === 'cols-a')).toEqual({ id: 'cols-a', live: { running: 1, pending: 2 } });
     await t.sql`delete from executions`;
     await t.sql`delete from jobs`;
@@ -105,10 +105,10 @@ describe('Job.live', () => {
       insert into schedules (id, job_id, cron)
       select 'batch-s-' || i, case when i % 2 = 0 then 'batch-a' else 'batch-b' end, '0 0 * * *' from generate_series(1, 20) as i`;
     await insertExecutions('batch-a', { PENDING: 10 });
-    const schedules = await statementsOf(() => t.gql(`{ schedules { id job { id live { pending } } } }`, {}, 'VIEWER'));
+    const schedules = await statementsOf(() => t.gql(`{ schedules { id: rowId job { id: rowId live { pending } } } }`, {}, 'VIEWER'));
     expect(schedules.filter((text) => /from jobs where id = any/.test(text))).toHaveLength(1);
     expect(schedules).toHaveLength(3); // the schedules, their jobs, the jobs' counts
-    const executions = await statementsOf(() => t.gql(`{ executions(jobId: "batch-a") { nodes { job { id scriptStatus } } } }`, {}, 'VIEWER'));
+    const executions = await statementsOf(() => t.gql(`{ executions(jobId: "batch-a") { nodes { job { id: rowId scriptStatus } } } }`, {}, 'VIEWER'));
     expect(executions).toHaveLength(4); // the page, its total, the jobs, their statuses
   });
 });

@@ -6,16 +6,16 @@ import { eventually } from './notifications-receiver.js';
 const TIMEOUT_MS = 2_000;
 const t = useTestApp({ EXECUTION_REAPER: 'on', EXECUTION_RESULT_TIMEOUT: '2s', EXECUTION_REAPER_INTERVAL: '200ms' });
 
-const EXECUTION = `id status resultCount targetCount createdAt finishedAt`;
+const EXECUTION = `id: rowId status resultCount targetCount createdAt finishedAt`;
 
 async function createJob(id: string) {
-  const result = await t.gql(`mutation ($input: JobInput!) { upsertJob(input: $input) { id } }`, { input: { id, version: '1' } }, 'ADMIN');
+  const result = await t.gql(`mutation ($input: JobInput!) { upsertJob(input: $input) { id: rowId } }`, { input: { id, version: '1' } }, 'ADMIN');
   expect(result.errors).toBeUndefined();
 }
 
 async function start(jobId: string, targetCount: number): Promise<string> {
   const result = await t.gql(
-    `mutation ($input: StartExecutionInput!) { startExecution(input: $input) { id } }`,
+    `mutation ($input: StartExecutionInput!) { startExecution(input: $input) { id: rowId } }`,
     { input: { jobId, targetCount } },
     'OPERATOR',
   );

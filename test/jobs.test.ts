@@ -3,8 +3,8 @@ import { codes, useTestApp } from './helpers.js';
 
 const t = useTestApp();
 
-const UPSERT_JOB = `mutation ($input: JobInput!) { upsertJob(input: $input) { id version description inventory scriptStatus createdAt updatedAt } }`;
-const UPSERT_SCHEDULE = `mutation ($input: ScheduleInput!) { upsertSchedule(input: $input) { id jobId cron enabled job { id } } }`;
+const UPSERT_JOB = `mutation ($input: JobInput!) { upsertJob(input: $input) { id: rowId version description inventory scriptStatus createdAt updatedAt } }`;
+const UPSERT_SCHEDULE = `mutation ($input: ScheduleInput!) { upsertSchedule(input: $input) { id: rowId jobId cron enabled job { id: rowId } } }`;
 const DELETE_JOB = `mutation ($id: ID!) { deleteJob(id: $id) }`;
 const STATUS = `query ($id: ID!) { scriptStatus(jobId: $id) }`;
 
@@ -30,7 +30,7 @@ describe('the job catalog', () => {
     // A zone far from UTC and microseconds: the text must still mean the same instant to the millisecond.
     await t.sql`update jobs set created_at = '2026-03-01 23:59:59.123456-09:30' where id = 'cat.times'`;
     const one = (await t.gql(`{ job(id: "cat.times") { createdAt updatedAt } }`, {}, 'VIEWER')).data!.job;
-    const listed = (await t.gql(`{ jobs { id createdAt updatedAt } }`, {}, 'VIEWER')).data!.jobs.find((job: { id: string }) => job.id === 'cat.times');
+    const listed = (await t.gql(`{ jobs { id: rowId createdAt updatedAt } }`, {}, 'VIEWER')).data!.jobs.find((job: { id: string }) => job.id === 'cat.times');
     expect(one.createdAt).toBe('2026-03-02T09:29:59.123Z');
     expect(listed).toEqual({ id: 'cat.times', ...one });
   });
@@ -58,11 +58,11 @@ describe('the job catalog', () => {
 
   it('lists jobs ordered by id and finds one by id, or null', async () => {
     for (const id of ['list-b', 'list-A', 'list-a', 'list-1']) await upsertJob({ id });
-    const { data } = await t.gql(`{ jobs { id } }`, {}, 'VIEWER');
+    const { data } = await t.gql(`{ jobs { id: rowId } }`, {}, 'VIEWER');
     const ids = data!.jobs.map((job: { id: string }) => job.id).filter((id: string) => id.startsWith('list-'));
     expect(ids).toEqual(['list-1', 'list-A', 'list-a', 'list-b']);
-    expect((await t.gql(`{ job(id: "list-a") { id version } }`, {}, 'VIEWER')).data).toEqual({ job: { id: 'list-a', version: '1' } });
-    expect((await t.gql(`{ job(id: "no-such-job") { id } }`, {}, 'VIEWER')).data).toEqual({ job: null });
+    expect((await t.gql(`{ job(id: "list-a") { id: rowId version } }`, {}, 'VIEWER')).data).toEqual({ job: { id: 'list-a', version: '1' } });
+    expect((await t.gql(`{ job(id: "no-such-job") { id: rowId } }`, {}, 'VIEWER')).data).toEqual({ job: null });
   });
 });
 
@@ -106,7 +106,7 @@ describe('schedules', () => {
   it('lists schedules ordered by id, with their jobs batched', async () => {
     await upsertJob({ id: 'sched-list' });
     for (const id of ['s-list-2', 's-list-1']) await upsertSchedule({ id, jobId: 'sched-list', cron: '0 0 * * *' });
-    const { data } = await t.gql(`{ schedules { id job { id version } } }`, {}, 'VIEWER');
+    const { data } = await t.gql(`{ schedules { id: rowId job { id: rowId version } } }`, {}, 'VIEWER');
     const mine = data!.schedules.filter((s: { id: string }) => s.id.startsWith('s-list-'));
     expect(mine).toEqual([
       { id: 's-list-1', job: { id: 'sched-list', version: '1' } },
@@ -134,7 +134,7 @@ describe('deleteJob and the script status', () => {
     expect(result.errors![0]!.message).toContain('"busy-daily", "busy-hourly"');
     expect(result.errors![0]!.extensions).toMatchObject({ schedules: ['busy-daily', 'busy-hourly'] });
     expect(await statusOf('del-busy')).toBe('ACTIVE');
-    expect((await t.gql(`{ job(id: "del-busy") { id } }`, {}, 'VIEWER')).data).toEqual({ job: { id: 'del-busy' } });
+    expect((await t.gql(`{ job(id: "del-busy") { id: rowId } }`, {}, 'VIEWER')).data).toEqual({ job: { id: 'del-busy' } });
   });
 
   it('answers NOT_FOUND for a job that does not exist', async () => {
@@ -147,7 +147,7 @@ describe('deleteJob and the script status', () => {
     expect(await statusOf('del-ok')).toBe('ACTIVE');
     expect((await deleteJob('del-ok')).data).toEqual({ deleteJob: 'del-ok' });
     expect(await statusOf('del-ok')).toBe('REVOKED');
-    expect((await t.gql(`{ job(id: "del-ok") { id } }`, {}, 'VIEWER')).data).toEqual({ job: null });
+    expect((await t.gql(`{ job(id: "del-ok") { id: rowId } }`, {}, 'VIEWER')).data).toEqual({ job: null });
     const [entry] = await t.sql`select actor from audit_log where action = 'deleteJob' and target = 'del-ok'`;
     expect(entry?.actor).toBe('test-admin');
   });
@@ -172,7 +172,7 @@ describe('deleteJob and the script status', () => {
       const failed = await deleteJob('del-undeletable');
       expect(failed.errors).toHaveLength(1);
       expect(await statusOf('del-undeletable')).toBe('ACTIVE');
-      expect((await t.gql(`{ job(id: "del-undeletable") { id } }`, {}, 'VIEWER')).data).toEqual({ job: { id: 'del-undeletable' } });
+      expect((await t.gql(`{ job(id: "del-undeletable") { id: rowId } }`, {}, 'VIEWER')).data).toEqual({ job: { id: 'del-undeletable' } });
       const { n } = (await t.sql<{ n: number }[]>`select count(*)::int as n from audit_log where action = 'deleteJob' and target = 'del-undeletable'`)[0]!;
       expect(n).toBe(0);
     } finally {

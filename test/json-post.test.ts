@@ -84,7 +84,7 @@ describe('plain JSON POSTs', () => {
     const persisted = (q: string, withQuery: boolean) =>
       JSON.stringify({ ...(withQuery ? { query: q } : {}), extensions: { persistedQuery: { version: 1, sha256Hash: hash(q) } } });
     const answeredByYoga: [string, unknown][] = [
-      [JSON.stringify([{ query: '{ scanStats { total } }' }, { query: '{ me { id } }' }]), [{ data: { scanStats: { total: 0 } } }, { data: { me: { id: 'test-viewer' } } }]],
+      [JSON.stringify([{ query: '{ scanStats { total } }' }, { query: '{ me { id: rowId } }' }]), [{ data: { scanStats: { total: 0 } } }, { data: { me: { id: 'test-viewer' } } }]],
       [persisted('{ me { roles } }', false), { errors: [{ message: 'PersistedQueryNotFound', extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' } }] }],
       [persisted('{ me { roles } }', true), { data: { me: { roles: ['VIEWER'] } } }],
     ];
@@ -120,9 +120,9 @@ describe('plain JSON POSTs', () => {
     const manifest = JSON.parse(readFileSync(MANIFEST, 'utf8')) as Record<string, string>;
     const [jobsId, jobsDocument] = Object.entries(manifest).find(([, d]) => d.includes('query JobList'))!;
     const cases: [TestApp, string, number][] = [
-      [t, apq('{ me { id } }', false), 0], // unknown: PersistedQueryNotFound
-      [t, apq('{ me { id } }', true), 0], // stored by yoga's plugin
-      [t, apq('{ me { id } }', false), 1], // known: run here
+      [t, apq('{ me { id: rowId } }', false), 0], // unknown: PersistedQueryNotFound
+      [t, apq('{ me { id: rowId } }', true), 0], // stored by yoga's plugin
+      [t, apq('{ me { id: rowId } }', false), 1], // known: run here
       [trusted, JSON.stringify({ documentId: jobsId }), 1],
       [trusted, JSON.stringify({ extensions: { persistedQuery: { version: 1, sha256Hash: jobsId.replace('sha256:', '') } } }), 1],
       [trusted, JSON.stringify({ documentId: 'sha256:0000' }), 0],

@@ -11,7 +11,7 @@ let dropDb: () => Promise<void>;
 let key: CryptoKey;
 let otherKey: CryptoKey;
 
-const me = (tokenText: string): Promise<any> => server.gql('{ me { id roles } }', {}, { token: tokenText });
+const me = (tokenText: string): Promise<any> => server.gql('{ me { id: rowId roles } }', {}, { token: tokenText });
 
 const sign = (signingKey: CryptoKey, claims: { iss?: string; aud?: string } = {}) =>
   new SignJWT({ roles: ['operator'] })

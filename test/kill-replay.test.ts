@@ -15,7 +15,7 @@ afterAll(async () => {
   for (const client of clients) await client.dispose();
 });
 
-const SUBSCRIBE = 'subscription($ids: [ID!], $after: ID) { killSignals(execIds: $ids, after: $after) { id execId jobId } }';
+const SUBSCRIBE = 'subscription($ids: [ID!], $after: ID) { killSignals(execIds: $ids, after: $after) { id: rowId execId jobId } }';
 
 async function agent(ids: string[] | null, after: string | null = null) {
   const client = wsClient(other.wsUrl, await token('OPERATOR', 'agent'));
@@ -34,10 +34,10 @@ async function agent(ids: string[] | null, after: string | null = null) {
 }
 
 async function job(id: string) {
-  await t.gql('mutation($id: ID!) { upsertJob(input: { id: $id, version: "1" }) { id } }', { id }, 'ADMIN');
+  await t.gql('mutation($id: ID!) { upsertJob(input: { id: $id, version: "1" }) { id: rowId } }', { id }, 'ADMIN');
 }
 async function start(jobId: string): Promise<string> {
-  const result = await t.gql('mutation($j: ID!) { startExecution(input: { jobId: $j, targetCount: 1 }) { id } }', { j: jobId }, 'OPERATOR');
+  const result = await t.gql('mutation($j: ID!) { startExecution(input: { jobId: $j, targetCount: 1 }) { id: rowId } }', { j: jobId }, 'OPERATOR');
   return result.data!.startExecution.id;
 }
 async function kill(jobId: string): Promise<string[]> {

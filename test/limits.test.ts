@@ -195,7 +195,7 @@ describe('switches and caps', () => {
 
   it('answers queries over GET with no extra header, and never runs a mutation over GET', async () => {
     const viewer = `Bearer ${await token('VIEWER')}`;
-    const res = await fetch(`${t.url}?query=${encodeURIComponent('{ me { id } }')}`, { headers: { accept: 'application/json', authorization: viewer } });
+    const res = await fetch(`${t.url}?query=${encodeURIComponent('{ me { id: rowId } }')}`, { headers: { accept: 'application/json', authorization: viewer } });
     expect([res.status, await res.json()]).toEqual([200, { data: { me: { id: 'test-viewer' } } }]);
     const mutation = encodeURIComponent('mutation { recordScan(input: { scanType: "lunch", subjectId: "a" }) { id } }');
     const refused = await fetch(`${t.url}?query=${mutation}`, { headers: { accept: 'application/json', authorization: `Bearer ${await token('OPERATOR')}` } });

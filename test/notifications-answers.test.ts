@@ -14,7 +14,7 @@ const t = useTestApp({
   NOTIFICATION_WEBHOOK_TIMEOUT: '2s',
 });
 
-const FIELDS = 'id status retryCount nextRetryAt lastError deadReason sentAt';
+const FIELDS = 'id: rowId status retryCount nextRetryAt lastError deadReason sentAt';
 const SEND = `mutation($input: SendNotificationInput!) { sendNotification(input: $input) { ${FIELDS} } }`;
 const ONE = `query($id: ID!) { notification(id: $id) { ${FIELDS} } }`;
 
@@ -51,7 +51,7 @@ describe('410 Gone', () => {
     await new Promise((resolve) => setTimeout(resolve, 3_000));
     expect(hook.of(id)).toHaveLength(1);
     expect((await t.gql('{ dashboard { deadLetterCount } }', {}, 'VIEWER')).data!.dashboard.deadLetterCount).toBe(before + 1);
-    const listed = await t.gql('{ notifications(status: DEAD) { nodes { id deadReason } } }', {}, 'VIEWER');
+    const listed = await t.gql('{ notifications(status: DEAD) { nodes { id: rowId deadReason } } }', {}, 'VIEWER');
     expect(listed.data!.notifications.nodes).toContainEqual({ id, deadReason: 'GONE' });
     // Requeueing sends it again, once the receiver wants it: deadReason goes with the DEAD status.
     const requeued = await t.gql(`mutation($id: ID!) { requeueNotification(id: $id) { ${FIELDS} } }`, { id }, 'OPERATOR');

@@ -19,7 +19,7 @@ const t = useTestApp({
 // A second server with the default 2m retry interval: its worker polls for PENDING only every second.
 const slowPoll = useTestApp({ NOTIFICATION_WORKER: 'on' });
 
-const FIELDS = 'id status retryCount nextRetryAt lastError createdAt sentAt';
+const FIELDS = 'id: rowId status retryCount nextRetryAt lastError createdAt sentAt';
 const SEND = `mutation($input: SendNotificationInput!) { sendNotification(input: $input) { ${FIELDS} } }`;
 const ONE = `query($id: ID!) { notification(id: $id) { ${FIELDS} } }`;
 
@@ -178,7 +178,7 @@ describe('channels and the queue', () => {
     const { id } = (await t.sql<{ id: string }[]>`
       insert into notifications (channel, recipient, subject, body, status, last_error)
       values ('SMS', '+15550100', 'x', 'y', 'DEAD', 'old error') returning id::text`)[0]!;
-    const listed = await t.gql('{ notifications(status: DEAD) { nodes { id } } }', {}, 'VIEWER');
+    const listed = await t.gql('{ notifications(status: DEAD) { nodes { id: rowId } } }', {}, 'VIEWER');
     expect(listed.data!.notifications.nodes).toContainEqual({ id });
     expect((await t.gql(REQUEUE, { id }, 'OPERATOR')).data!.requeueNotification).toMatchObject({ status: 'PENDING', lastError: null });
     const dead = await untilStatus(id, 'DEAD');

@@ -11,7 +11,7 @@ import { eventually } from './notifications-receiver.js';
 const t = useTestApp({ NOTIFICATION_WORKER: 'on', NOTIFICATION_RETRY_INTERVAL: '50ms', NOTIFICATION_BACKOFF_UNIT: '100ms' });
 const run = promisify(execFile);
 
-const SEND = 'mutation($input: SendNotificationInput!) { sendNotification(input: $input) { id } }';
+const SEND = 'mutation($input: SendNotificationInput!) { sendNotification(input: $input) { id: rowId } }';
 const ONE = 'query($id: ID!) { notification(id: $id) { status retryCount deadReason lastError } }';
 
 const open: WebhookReceiver[] = [];

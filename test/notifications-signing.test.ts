@@ -24,8 +24,8 @@ const bySetting = useTestApp({ ...WORKER, WEBHOOK_SIGNING_SECRET: `${SETTING_B},
 
 const SECRETS = '{ webhookSigningSecrets { secret source createdAt expiresAt } }';
 const ROTATE = 'mutation($overlap: String) { rotateWebhookSigningSecret(overlap: $overlap) { secret source createdAt expiresAt } }';
-const SEND = 'mutation($input: SendNotificationInput!) { sendNotification(input: $input) { id } }';
-const ONE = 'query($id: ID!) { notification(id: $id) { id status retryCount lastError deadReason } }';
+const SEND = 'mutation($input: SendNotificationInput!) { sendNotification(input: $input) { id: rowId } }';
+const ONE = 'query($id: ID!) { notification(id: $id) { id: rowId status retryCount lastError deadReason } }';
 
 const receivers: SigningReceiver[] = [];
 afterEach(async () => {

@@ -21,7 +21,7 @@ afterEach(async () => {
   await Promise.all(receivers.splice(0).map((r) => r.close()));
 });
 const resent = async () => (await staleSocketRetries.get()).values[0]?.value ?? 0;
-const SEND = 'mutation($input: SendNotificationInput!) { sendNotification(input: $input) { id } }';
+const SEND = 'mutation($input: SendNotificationInput!) { sendNotification(input: $input) { id: rowId } }';
 async function send(recipient: string, subject = 'disk almost full'): Promise<string> {
   const result = await t.gql(SEND, { input: { channel: 'WEBHOOK', recipient, subject, body: 'db-1: 93%' } }, 'OPERATOR');
   if (result.errors) throw new Error(JSON.stringify(result.errors));

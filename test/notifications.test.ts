@@ -7,14 +7,14 @@ import { codes, useTestApp } from './helpers.js';
 
 const t = useTestApp();
 
-const FIELDS = 'id channel recipient subject body status retryCount nextRetryAt lastError createdAt sentAt';
+const FIELDS = 'id: rowId channel recipient subject body status retryCount nextRetryAt lastError createdAt sentAt';
 const SEND = `mutation($input: SendNotificationInput!) { sendNotification(input: $input) { ${FIELDS} } }`;
 const REQUEUE = `mutation($id: ID!) { requeueNotification(id: $id) { ${FIELDS} } }`;
-const READ = `mutation($id: ID!) { markNotificationRead(id: $id) { id status sentAt } }`;
-const ONE = `query($id: ID!) { notification(id: $id) { id status } }`;
+const READ = `mutation($id: ID!) { markNotificationRead(id: $id) { id: rowId status sentAt } }`;
+const ONE = `query($id: ID!) { notification(id: $id) { id: rowId status } }`;
 const LIST = `query($status: NotificationStatus, $first: Int, $after: String) {
   notifications(status: $status, first: $first, after: $after) {
-    totalCount nodes { id status } edges { cursor node { id } } pageInfo { hasNextPage endCursor }
+    totalCount nodes { id: rowId status } edges { cursor node { id: rowId } } pageInfo { hasNextPage endCursor }
   }
 }`;
 
@@ -251,7 +251,7 @@ describe('a row with a channel this server does not know (a channel since remove
     expect(list.errors).toBeUndefined();
     expect(list.data!.notifications.nodes).toEqual([{ id: unknown, status: 'DEAD' }, { id: visible, status: 'DEAD' }]);
     expect(list.data!.notifications.totalCount).toBe(2);
-    const one = await t.gql('query($id: ID!) { notification(id: $id) { id channel channelName status lastError } }', { id: unknown }, 'VIEWER');
+    const one = await t.gql('query($id: ID!) { notification(id: $id) { id: rowId channel channelName status lastError } }', { id: unknown }, 'VIEWER');
     expect(one.data!.notification).toEqual({ id: unknown, channel: 'UNKNOWN', channelName: 'SMS', status: 'DEAD', lastError: 'unknown channel "SMS"' });
     expect(await deadLetterCount(t.app)).toBe(2);
     const dashboard = await t.gql('{ dashboard { deadLetterCount } }', {}, 'VIEWER');

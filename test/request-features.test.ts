@@ -66,7 +66,7 @@ const get = async (url: string, params: Record<string, unknown>, headers: Record
 };
 
 describe('automatic persisted queries (Apollo APQ)', () => {
-  const query = '{ me { id roles } }';
+  const query = '{ me { id: rowId roles } }';
   const apq = (hash: string) => ({ persistedQuery: { version: 1, sha256Hash: hash } });
 
   it('answers an unknown hash with PersistedQueryNotFound, stores the query sent with it, then runs the hash alone', async () => {
@@ -82,7 +82,7 @@ describe('automatic persisted queries (Apollo APQ)', () => {
   });
 
   it('refuses a hash that is not the query\'s own, so no document can be planted under another\'s hash', async () => {
-    const other = '{ me { id } }';
+    const other = '{ me { id: rowId } }';
     const planted = await post(t.url, { query: '{ me { roles } }', extensions: apq(sha256(other)) });
     expect([planted.status, planted.body.errors[0].extensions.code]).toEqual([400, 'PERSISTED_QUERY_HASH_MISMATCH']);
     const stillMissing = await post(t.url, { extensions: apq(sha256(other)) });
@@ -90,7 +90,7 @@ describe('automatic persisted queries (Apollo APQ)', () => {
   });
 
   it('holds a persisted query to the same limits', async () => {
-    const wide = `{ ${Array.from({ length: 16 }, (_, i) => `a${i}: me { id }`).join(' ')} }`;
+    const wide = `{ ${Array.from({ length: 16 }, (_, i) => `a${i}: me { id: rowId }`).join(' ')} }`;
     const refused = await post(t.url, { query: wide, extensions: apq(sha256(wide)) });
     expect(refused.body.errors.map((e: any) => e.extensions.code)).toEqual(['QUERY_ALIAS_LIMIT']);
     const again = await post(t.url, { extensions: apq(sha256(wide)) });
@@ -115,9 +115,9 @@ describe('trusted documents (GRAPHQL_TRUSTED_DOCUMENTS)', () => {
   });
 
   it('refuses any document that is not in the manifest, and any document text at all', async () => {
-    const unknown = await post(configured.url, { extensions: { persistedQuery: { version: 1, sha256Hash: sha256('{ me { id } }') } } });
+    const unknown = await post(configured.url, { extensions: { persistedQuery: { version: 1, sha256Hash: sha256('{ me { id: rowId } }') } } });
     expect([unknown.status, unknown.body.errors[0]]).toEqual([400, { message: 'PersistedQueryNotFound', extensions: { code: 'PERSISTED_QUERY_NOT_IN_LIST' } }]);
-    for (const query of ['{ me { id } }', badges]) {
+    for (const query of ['{ me { id: rowId } }', badges]) {
       const text = await post(configured.url, { query, variables: { since: '1h' } });
       expect([text.status, text.body.errors[0].extensions.code, text.body.data]).toEqual([400, 'PERSISTED_QUERY_ONLY', undefined]);
       const textOverGet = await get(configured.url, { query, variables: { since: '1h' } });
@@ -143,7 +143,7 @@ describe('trusted documents (GRAPHQL_TRUSTED_DOCUMENTS)', () => {
       expect(live).toEqual({ data: { scanStats: { __typename: 'ScanStats', total: 0, stats: [] } } });
       const [liveId] = Object.entries(manifest).find(([, doc]) => doc.includes('subscription LiveScans'))!;
       expect(await first('', { persistedQuery: { version: 1, sha256Hash: liveId } })).toEqual(live);
-      for (const query of ['subscription { deadLetterCount }', '{ me { id } }', 'subscription LiveScans { scanStats { total } }']) {
+      for (const query of ['subscription { deadLetterCount }', '{ me { id: rowId } }', 'subscription LiveScans { scanStats { total } }']) {
         const refused = await first(query);
         expect({ query, errors: refused.errors }).toEqual({ query, errors: [{ message: 'PersistedQueryNotFound', extensions: { code: 'PERSISTED_QUERY_NOT_IN_LIST' } }] });
       }
@@ -163,10 +163,10 @@ describe('trusted documents (GRAPHQL_TRUSTED_DOCUMENTS)', () => {
 describe('batching (Apollo BatchHttpLink)', () => {
   it('answers a JSON array with an array of results, each operation under the same limits', async () => {
     const batch = [
-      { query: '{ me { id } }' },
+      { query: '{ me { id: rowId } }' },
       { query: 'query F($s: String!) { failureCount(since: $s) { count } }', variables: { s: '15m' } },
-      { query: `{ ${Array.from({ length: 16 }, (_, i) => `a${i}: me { id }`).join(' ')} }` },
-      { query: '{ me { id } }', extensions: { persistedQuery: { version: 1, sha256Hash: sha256('{ me { id } }') } } },
+      { query: `{ ${Array.from({ length: 16 }, (_, i) => `a${i}: me { id: rowId }`).join(' ')} }` },
+      { query: '{ me { id: rowId } }', extensions: { persistedQuery: { version: 1, sha256Hash: sha256('{ me { id: rowId } }') } } },
     ];
     const res = await post(t.url, batch);
     expect(res.status).toBe(200);
@@ -180,7 +180,7 @@ describe('batching (Apollo BatchHttpLink)', () => {
   });
 
   it('refuses a batch over the maximum (default 10; GRAPHQL_BATCH_MAX): none runs, each gets the refusal', async () => {
-    const ten = await post(t.url, Array.from({ length: 10 }, () => ({ query: '{ me { id } }' })));
+    const ten = await post(t.url, Array.from({ length: 10 }, () => ({ query: '{ me { id: rowId } }' })));
     expect([ten.status, ten.body.length]).toEqual([200, 10]);
     const refusal = (max: number, size: number) => ({
       errors: [{ message: `Batching is limited to ${max} operations per request; this batch has ${size}, and none of them ran.`, extensions: { code: 'BATCH_LIMIT_EXCEEDED' } }],
@@ -193,7 +193,7 @@ describe('batching (Apollo BatchHttpLink)', () => {
     const three = await post(configured.url, Array.from({ length: 3 }, () => ({ documentId: 'x' })));
     expect(three.body).toEqual(Array.from({ length: 3 }, () => refusal(2, 3)));
     // An array of more than 100 is refused whole, unread.
-    const flood = await post(t.url, Array.from({ length: 101 }, () => ({ query: '{ me { id } }' })));
+    const flood = await post(t.url, Array.from({ length: 101 }, () => ({ query: '{ me { id: rowId } }' })));
     expect([flood.status, flood.body.errors[0].message]).toEqual([413, 'Batching is limited to 100 operations per request.']);
     expect(loadConfig({ GRAPHQL_BATCH_MAX: '0' }).batchMax).toBe(0);
   });
@@ -212,7 +212,7 @@ describe('compression and cache headers', () => {
       expect(res.bytes.length).toBeLessThan(JSON.stringify(res.body).length / 4);
       expect(Number(res.headers['content-length'])).toBe(res.bytes.length);
     }
-    const small = await get(t.url, { query: '{ me { id } }' }, { 'accept-encoding': 'gzip, br' });
+    const small = await get(t.url, { query: '{ me { id: rowId } }' }, { 'accept-encoding': 'gzip, br' });
     expect([small.headers['content-encoding'], small.body]).toEqual([undefined, { data: { me: { id: 'test-viewer' } } }]);
     const off = await raw(`${configured.url}?query=${encodeURIComponent(introspection)}`, { headers: { 'accept-encoding': 'gzip' } });
     expect(off.headers['content-encoding']).toBeUndefined();
@@ -220,11 +220,11 @@ describe('compression and cache headers', () => {
 
   it('sends Cache-Control: no-store with every GraphQL response: data, errors, refusals', async () => {
     const answers = [
-      await get(t.url, { query: '{ me { id } }' }),
+      await get(t.url, { query: '{ me { id: rowId } }' }),
       await get(t.url, { query: '{ nope }' }),
       await get(t.url, { query: 'mutation { markNotificationRead(id: "1") { id } }' }),
-      await post(t.url, { query: '{ me { id } }' }),
-      await post(t.url, { query: '{ me { id } }' }, { accept: 'application/graphql-response+json' }),
+      await post(t.url, { query: '{ me { id: rowId } }' }),
+      await post(t.url, { query: '{ me { id: rowId } }' }, { accept: 'application/graphql-response+json' }),
       await post(t.url, { query: '{ me { id' }),
     ];
     expect(answers.map((a) => [a.status, a.headers['cache-control']])).toEqual([
@@ -248,7 +248,7 @@ describe('CORS', () => {
     expect(pre.headers['access-control-allow-origin']).toBe('https://anywhere.example');
     expect(String(pre.headers['access-control-allow-headers'])).toMatch(/authorization/);
     expect(pre.headers['access-control-allow-credentials']).toBeUndefined();
-    const res = await post(t.url, { query: '{ me { id } }' }, { origin: 'https://anywhere.example' });
+    const res = await post(t.url, { query: '{ me { id: rowId } }' }, { origin: 'https://anywhere.example' });
     expect([res.headers['access-control-allow-origin'], res.headers['access-control-allow-credentials']]).toEqual(['https://anywhere.example', undefined]);
     expect(res.headers['access-control-expose-headers']).toBe('x-request-id');
   });

@@ -1,5 +1,6 @@
 import { print } from 'graphql';
 import { describe, expect, it } from 'vitest';
+import { globalId } from '../src/global-ids.js';
 import { MeDocument, type MeQuery } from './gql/graphql.js';
 import { token, useTestApp } from './helpers.js';
 import { wsClient, wsOnce } from './ws-client.js';
@@ -23,7 +24,7 @@ describe('the HTTP server', () => {
     });
     expect(res.status).toBe(200);
     const body = (await res.json()) as { data: MeQuery };
-    expect(body).toEqual({ data: { me: { id: 'bob', roles: ['VIEWER'] } } });
+    expect(body).toEqual({ data: { me: { id: globalId('Viewer', 'bob'), roles: ['VIEWER'] } } });
   });
 
   it('serves GraphiQL to browsers at /graphql', async () => {
@@ -36,7 +37,7 @@ describe('the HTTP server', () => {
     const res = await fetch(t.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query: '{ me { id } ' }),
+      body: JSON.stringify({ query: '{ me { id: rowId } ' }),
     });
     const body = await res.json();
     expect(body.errors[0].message).toMatch(/Syntax Error/);
@@ -48,7 +49,7 @@ describe('graphql-ws on the same port and path', () => {
   it('reads the token from connection_init', async () => {
     const client = wsClient(t.wsUrl, await token('OPERATOR', 'carol'));
     try {
-      expect(await wsOnce(client, '{ me { id roles } }')).toEqual({ data: { me: { id: 'carol', roles: ['VIEWER', 'OPERATOR'] } } });
+      expect(await wsOnce(client, '{ me { id: rowId roles } }')).toEqual({ data: { me: { id: 'carol', roles: ['VIEWER', 'OPERATOR'] } } });
     } finally {
       await client.dispose();
     }

@@ -39,7 +39,7 @@ describe('badge subscriptions', () => {
     const w = watch(await client(), 'subscription { scanStats { total stats { scanType count } } }');
     await until(() => w.values.length === 1);
     expect(w.values[0].scanStats.total).toBe(0);
-    await t.gql('mutation { recordScan(input: { scanType: "lunch", subjectId: "a" }) { id } }', {}, 'OPERATOR');
+    await t.gql('mutation { recordScan(input: { scanType: "lunch", subjectId: "a" }) { id: rowId } }', {}, 'OPERATOR');
     await until(() => w.values.length === 2);
     expect(w.values[1].scanStats).toEqual({ total: 1, stats: [{ scanType: 'lunch', count: 1 }] });
     await t.sql`insert into scan_counters (scan_type, slot, count) values ('swag', 0, 2)`;
@@ -56,9 +56,9 @@ describe('badge subscriptions', () => {
     const email = watch(await client(), 'subscription { failureCount(since: "1h", kind: EMAIL) { count } }');
     await until(() => w.values.length === 1 && email.values.length === 1);
     const base = w.values[0].failureCount.count;
-    await t.gql('mutation { recordOrchestratorEvent(input: { kind: TRAFFIC, success: false }) { id } }', {}, 'OPERATOR');
+    await t.gql('mutation { recordOrchestratorEvent(input: { kind: TRAFFIC, success: false }) { id: rowId } }', {}, 'OPERATOR');
     await until(() => w.values.length === 2);
-    await t.gql('mutation { recordOrchestratorEvent(input: { kind: FILE, success: true }) { id } }', {}, 'OPERATOR');
+    await t.gql('mutation { recordOrchestratorEvent(input: { kind: FILE, success: true }) { id: rowId } }', {}, 'OPERATOR');
     await t.sql`insert into orchestrator_emails (success, occurred_at) values (false, now())`;
     await until(() => w.values.length === 3 && email.values.length === 2);
     expect(w.values.map((v) => v.failureCount.count)).toEqual([base, base + 1, base + 2]);
@@ -92,8 +92,8 @@ describe('badge subscriptions', () => {
     await t.sql`insert into notifications (channel, recipient, subject, body, status) values ('LOG', 'ops', 's', 'b', 'DEAD')`;
     await until(() => dead.values.length === 2 && dash.values.length === 2);
     expect(dead.values[1].deadLetterCount).toBe(dead.values[0].deadLetterCount + 1);
-    await t.gql('mutation { upsertJob(input: { id: "dash-job", version: "1" }) { id } }', {}, 'ADMIN');
-    await t.gql('mutation { startExecution(input: { jobId: "dash-job", targetCount: 2 }) { id } }', {}, 'OPERATOR');
+    await t.gql('mutation { upsertJob(input: { id: "dash-job", version: "1" }) { id: rowId } }', {}, 'ADMIN');
+    await t.gql('mutation { startExecution(input: { jobId: "dash-job", targetCount: 2 }) { id: rowId } }', {}, 'OPERATOR');
     await until(() => dash.values.length === 3);
     expect(dash.values[2].dashboard.jobsPending).toBe(dash.values[1].dashboard.jobsPending + 1);
     dead.stop();
@@ -101,11 +101,11 @@ describe('badge subscriptions', () => {
   });
 
   it('jobLiveCounts: follows one job through pending, running and done', async () => {
-    await t.gql('mutation { upsertJob(input: { id: "live-job", version: "1" }) { id } }', {}, 'ADMIN');
+    await t.gql('mutation { upsertJob(input: { id: "live-job", version: "1" }) { id: rowId } }', {}, 'ADMIN');
     const w = watch(await client(), 'subscription { jobLiveCounts(jobId: "live-job") { running pending } }');
     await until(() => w.values.length === 1);
     expect(w.values[0].jobLiveCounts).toEqual({ running: 0, pending: 0 });
-    const started = await t.gql('mutation { startExecution(input: { jobId: "live-job", targetCount: 2 }) { id } }', {}, 'OPERATOR');
+    const started = await t.gql('mutation { startExecution(input: { jobId: "live-job", targetCount: 2 }) { id: rowId } }', {}, 'OPERATOR');
     const execId = started.data!.startExecution.id;
     await until(() => w.values.length === 2);
     const report = (agentId: string) =>
@@ -164,9 +164,9 @@ describe('authorisation on subscribe', () => {
 
 describe('kill signals', () => {
   it('delivers exactly one signal per in-flight execution to subscribers of those executions, none for finished ones', async () => {
-    await t.gql('mutation { upsertJob(input: { id: "kill-job", version: "1" }) { id } }', {}, 'ADMIN');
+    await t.gql('mutation { upsertJob(input: { id: "kill-job", version: "1" }) { id: rowId } }', {}, 'ADMIN');
     const start = async () =>
-      (await t.gql('mutation { startExecution(input: { jobId: "kill-job", targetCount: 1 }) { id } }', {}, 'OPERATOR')).data!.startExecution.id as string;
+      (await t.gql('mutation { startExecution(input: { jobId: "kill-job", targetCount: 1 }) { id: rowId } }', {}, 'OPERATOR')).data!.startExecution.id as string;
     const [a, b, done] = [await start(), await start(), await start()];
     await t.gql('mutation($i: ExecutionResultInput!) { reportExecutionResult(input: $i) { status } }', { i: { execId: done, agentId: 'x', success: true } }, 'OPERATOR');
     const agentA = watch(await client('OPERATOR'), 'subscription($ids: [ID!]) { killSignals(execIds: $ids) { execId jobId requestedBy } }', { ids: [a] });
@@ -199,7 +199,7 @@ describe('several instances on one database', () => {
       const res = await fetch(`http://127.0.0.1:${port}/graphql`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${await token('OPERATOR')}` },
-        body: JSON.stringify({ query: 'mutation { recordOrchestratorEvent(input: { kind: TRAFFIC, success: false }) { id } }' }),
+        body: JSON.stringify({ query: 'mutation { recordOrchestratorEvent(input: { kind: TRAFFIC, success: false }) { id: rowId } }' }),
       });
       expect(res.status).toBe(200);
       await until(() => here.values.length === 2 && there.values.length === 2);

@@ -29,7 +29,7 @@ function sign(claims: { iat?: number; exp?: number }) {
   return jwt.sign(new TextEncoder().encode(TEST_SECRET));
 }
 
-const me = (app: typeof t, bearer: string) => app.gql('{ me { id } }', {}, { token: bearer });
+const me = (app: typeof t, bearer: string) => app.gql('{ me { id: rowId } }', {}, { token: bearer });
 
 describe('token lifetime (JWT_MAX_LIFETIME)', () => {
   it('refuses a token without exp, and one that lives longer than 30 days', async () => {
@@ -75,7 +75,7 @@ describe('token lifetime (JWT_MAX_LIFETIME)', () => {
       const bearer = /Bearer ([\w.-]+)/.exec(printed.join('\n'))![1]!;
       const claims = JSON.parse(Buffer.from(bearer.split('.')[1]!, 'base64url').toString());
       expect(claims.exp - claims.iat).toBe(30 * DAY);
-      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}` }, body: JSON.stringify({ query: '{ me { id } }' }) });
+      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}` }, body: JSON.stringify({ query: '{ me { id: rowId } }' }) });
       expect(await res.json()).toEqual({ data: { me: { id: 'dev-superadmin' } } });
     } finally {
       spy.mockRestore();
