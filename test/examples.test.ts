@@ -30,8 +30,8 @@ describe('the examples, against a test server', () => {
     expect((await t.gql(`mutation { upsertJob(input: { id: "${jobId}", version: "1" }) { id } }`, {}, 'ADMIN')).errors).toBeUndefined();
     const ids: string[] = [];
     for (let i = 0; i < n; i++) {
-      const { data } = await t.gql(`mutation { startExecution(input: { jobId: "${jobId}", targetCount: ${targetCount} }) { id } }`, {}, 'OPERATOR');
-      ids.push(data!.startExecution.id);
+      const { data } = await t.gql(`mutation { startExecution(input: { jobId: "${jobId}", targetCount: ${targetCount} }) { rowId } }`, {}, 'OPERATOR');
+      ids.push(data!.startExecution.rowId);
     }
     return ids;
   }
@@ -81,7 +81,7 @@ describe('the examples, against a test server', () => {
       connected: () => void (connections++ > 0 && watch?.reconnected()),
     });
     const got: string[] = [];
-    watch = watchKillSignals(client, [id!], (signal) => got.push(signal.id), () => {});
+    watch = watchKillSignals(client, [id!], (signal) => got.push(signal.rowId), () => {});
     try {
       await kill();
       await vi.waitFor(() => expect(got).toHaveLength(1), WAIT);

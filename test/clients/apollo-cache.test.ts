@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, expectTypeOf, it, vi } from 'vit
 import WebSocket from 'ws';
 import { createApolloClient } from '../../examples/apollo.js';
 import { DashboardDocument, DashboardLiveDocument, FailuresDocument, FailuresLiveDocument, JobLiveDocument, JobsDocument } from '../../examples/gql/graphql.js';
+import { globalId } from '../../src/global-ids.js';
 import { token, useTestApp } from '../helpers.js';
 
 // Apollo Client 4 as a frontend runs it (without React: watchQuery is what useQuery
@@ -44,7 +45,7 @@ describe('Apollo Client 4 with InMemoryCache', () => {
   it('takes the generated documents as they are, typing their results (tsc checks this file)', async () => {
     const { data } = await apollo.client.query({ query: FailuresDocument, variables: { since: '15m', kind: 'EMAIL' } });
     expectTypeOf(data!.failureCount.count).toEqualTypeOf<number>();
-    expect(data!.failureCount).toMatchObject({ id: '15m:EMAIL', since: '15m', kind: 'EMAIL', count: 0 });
+    expect(data!.failureCount).toMatchObject({ id: globalId('FailureCount', '15m:EMAIL'), since: '15m', kind: 'EMAIL', count: 0 });
   });
 
   it('a failureCount push updates the watched query of the same badge (60m and 1h are one badge)', async () => {
@@ -57,11 +58,12 @@ describe('Apollo Client 4 with InMemoryCache', () => {
 
     await recordFailure();
     await vi.waitFor(() => expect(query.values.at(-1)!.failureCount.count).toBe(before + 1), WAIT);
-    expect(query.values.at(-1)!.failureCount.id).toBe('1h');
+    expect(query.values.at(-1)!.failureCount.id).toBe(globalId('FailureCount', '1h'));
     // One object for the badge in the cache, which the query and the subscription share.
     const cached = apollo.client.cache.extract() as Record<string, { count?: number }>;
-    expect(Object.keys(cached).filter((key) => /^FailureCount:(1h|60m)/.test(key))).toEqual(['FailureCount:1h']);
-    expect(cached['FailureCount:1h']!.count).toBe(before + 1);
+    const [key, other] = ['1h', '60m'].map((window) => `FailureCount:${globalId('FailureCount', window)}`);
+    expect(Object.keys(cached).filter((k) => k === key || k === other)).toEqual([key]);
+    expect(cached[key]!.count).toBe(before + 1);
     sub.stop();
     query.stop();
   });
@@ -70,7 +72,7 @@ describe('Apollo Client 4 with InMemoryCache', () => {
     expect((await t.gql('mutation { upsertJob(input: { id: "apollo.job", version: "1" }) { id } }', {}, 'ADMIN')).errors).toBeUndefined();
     const query = watch<{ jobs: { id: string; live: { pending: number } }[] }>(apollo.client.watchQuery({ query: JobsDocument }));
     await vi.waitFor(() => expect(query.values.length).toBeGreaterThan(0), WAIT);
-    const pendingOf = () => query.values.at(-1)!.jobs.find((job) => job.id === 'apollo.job')!.live.pending;
+    const pendingOf = () => query.values.at(-1)!.jobs.find((job) => job.id === globalId('Job', 'apollo.job'))!.live.pending;
     expect(pendingOf()).toBe(0);
     const sub = await live(() => apollo.client.subscribe({ query: JobLiveDocument, variables: { jobId: 'apollo.job' } }));
 

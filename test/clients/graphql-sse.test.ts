@@ -2,6 +2,7 @@ import { print } from 'graphql';
 import { createClient, type Client } from 'graphql-sse';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DashboardLiveDocument, FailuresDocument, FailuresLiveDocument } from '../../examples/gql/graphql.js';
+import { globalId } from '../../src/global-ids.js';
 import { token, useTestApp } from '../helpers.js';
 
 // graphql-sse 2 on its defaults (distinct connections: one text/event-stream
@@ -30,17 +31,21 @@ describe('graphql-sse against the SSE endpoint', () => {
     const badge = viewer.iterate({ query: print(FailuresLiveDocument), variables: { since: '15m', kind: 'FILE' } });
     const first = await badge.next();
     expect(first.value).toEqual({ data: { failureCount: { ...query.data!.failureCount, asOf: expect.any(String) } } });
-    expect(first.value.data.failureCount).toMatchObject({ id: '15m:FILE', since: '15m', kind: 'FILE', count: 0 });
+    expect(first.value.data.failureCount).toMatchObject({ id: globalId('FailureCount', '15m:FILE'), since: '15m', kind: 'FILE', count: 0 });
     await recordFailure();
     const second = await badge.next();
-    expect(second.value.data.failureCount).toMatchObject({ id: '15m:FILE', count: 1 });
+    expect(second.value.data.failureCount).toMatchObject({ id: globalId('FailureCount', '15m:FILE'), count: 1 });
     await badge.return?.();
   });
 
   it('streams the dashboard with its nested badges identified', async () => {
     const dashboard = viewer.iterate({ query: print(DashboardLiveDocument) });
     const { value } = await dashboard.next();
-    expect(value.data.dashboard).toMatchObject({ id: 'dashboard', failureCount: { id: '1h' }, scanStats: { id: 'scanStats' } });
+    expect(value.data.dashboard).toMatchObject({
+      id: globalId('Dashboard', 'dashboard'),
+      failureCount: { id: globalId('FailureCount', '1h') },
+      scanStats: { id: globalId('ScanStats', 'scanStats') },
+    });
     await dashboard.return?.();
   });
 

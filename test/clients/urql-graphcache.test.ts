@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, expectTypeOf, it, vi } from 'vit
 import WebSocket from 'ws';
 import { DashboardDocument, DashboardLiveDocument, FailuresDocument, FailuresLiveDocument, JobLiveDocument, JobsDocument } from '../../examples/gql/graphql.js';
 import { createUrqlClient } from '../../examples/urql.js';
+import { globalId } from '../../src/global-ids.js';
 import { token, useTestApp } from '../helpers.js';
 
 // urql 6 as a frontend runs it, on the real server: Graphcache (normalised by
@@ -47,7 +48,7 @@ describe('urql with Graphcache and the subscription exchange', () => {
     const { data, error } = await urql.client.query(FailuresDocument, { since: '15m', kind: 'EMAIL' }).toPromise();
     expect(error).toBeUndefined();
     expectTypeOf(data!.failureCount.count).toEqualTypeOf<number>();
-    expect(data!.failureCount).toMatchObject({ id: '15m:EMAIL', since: '15m', kind: 'EMAIL', count: 0 });
+    expect(data!.failureCount).toMatchObject({ id: globalId('FailureCount', '15m:EMAIL'), since: '15m', kind: 'EMAIL', count: 0 });
   });
 
   it('a failureCount push updates the watched query of the same badge (60m and 1h are one badge)', async () => {
@@ -58,7 +59,7 @@ describe('urql with Graphcache and the subscription exchange', () => {
 
     await recordFailure();
     await vi.waitFor(() => expect(query.values.at(-1)!.failureCount.count).toBe(before + 1), WAIT);
-    expect(query.values.at(-1)!.failureCount.id).toBe('1h');
+    expect(query.values.at(-1)!.failureCount.id).toBe(globalId('FailureCount', '1h'));
     expect(query.errors).toEqual([]);
     sub.stop();
     query.stop();
@@ -68,7 +69,7 @@ describe('urql with Graphcache and the subscription exchange', () => {
     expect((await t.gql('mutation { upsertJob(input: { id: "urql.job", version: "1" }) { id } }', {}, 'ADMIN')).errors).toBeUndefined();
     const query = watch<{ jobs: { id: string; live: { pending: number } }[] }>(urql.client.query(JobsDocument, {}));
     await vi.waitFor(() => expect(query.values.length).toBeGreaterThan(0), WAIT);
-    const pendingOf = () => query.values.at(-1)!.jobs.find((job) => job.id === 'urql.job')!.live.pending;
+    const pendingOf = () => query.values.at(-1)!.jobs.find((job) => job.id === globalId('Job', 'urql.job'))!.live.pending;
     expect(pendingOf()).toBe(0);
     const sub = await live(urql.client.subscription(JobLiveDocument, { jobId: 'urql.job' }));
 

@@ -114,7 +114,7 @@ describe('fast-check: every string argument of every mutation', () => {
   let execId: string;
   beforeAll(async () => {
     await t.gql('mutation { upsertJob(input: { id: "prop-job", version: "1" }) { id } }', {}, 'ADMIN');
-    execId = (await t.gql('mutation { startExecution(input: { jobId: "prop-job", targetCount: 100000 }) { id } }', {}, 'OPERATOR')).data!.startExecution.id;
+    execId = (await t.gql('mutation { startExecution(input: { jobId: "prop-job", targetCount: 100000 }) { id: rowId } }', {}, 'OPERATOR')).data!.startExecution.id;
   });
 
   let jobSeq = 0;
@@ -149,7 +149,7 @@ describe('fast-check: every string argument of every mutation', () => {
     recordScan: {
       role: 'OPERATOR',
       strings: ['scanType', 'subjectId'],
-      send: ([scanType, subjectId]) => t.gql('mutation($i: RecordScanInput!) { recordScan(input: $i) { id } }', { i: { scanType, subjectId } }, 'OPERATOR'),
+      send: ([scanType, subjectId]) => t.gql('mutation($i: RecordScanInput!) { recordScan(input: $i) { id: rowId } }', { i: { scanType, subjectId } }, 'OPERATOR'),
       readBack: async ([scanType, subjectId], result) => {
         const [row] = await t.sql`select scan_type, subject_id from scans where id = ${result.data!.recordScan.id}`;
         return [[{ scanType, subjectId }, { scanType: row!.scan_type, subjectId: row!.subject_id }]];
@@ -158,7 +158,7 @@ describe('fast-check: every string argument of every mutation', () => {
     recordScanValidType: {
       role: 'OPERATOR',
       strings: ['subjectId'],
-      send: ([subjectId]) => t.gql('mutation($s: String!) { recordScan(input: { scanType: "prop", subjectId: $s }) { id } }', { s: subjectId }, 'OPERATOR'),
+      send: ([subjectId]) => t.gql('mutation($s: String!) { recordScan(input: { scanType: "prop", subjectId: $s }) { id: rowId } }', { s: subjectId }, 'OPERATOR'),
       readBack: async ([subjectId], result) => {
         const [row] = await t.sql`select subject_id from scans where id = ${result.data!.recordScan.id}`;
         return [[subjectId, row!.subject_id]];

@@ -34,7 +34,7 @@ async function receiver(respond: Receiver['respond'] = () => 200): Promise<Recei
   return started;
 }
 
-const SEND = 'mutation($input: SendNotificationInput!) { sendNotification(input: $input) { id } }';
+const SEND = 'mutation($input: SendNotificationInput!) { sendNotification(input: $input) { id: rowId } }';
 
 async function send(t: TestApp, recipient: string) {
   return t.gql<{ sendNotification: { id: string } }>(SEND, { input: { channel: 'WEBHOOK', recipient, subject: 's', body: 'b' } }, 'OPERATOR');
