@@ -4,6 +4,7 @@
 //   BENCH_SCALE=0.1 npx tsx bench/jobs.ts   the executions scaled down (the 1 000 jobs stay)
 import type { Sql } from '../src/db/client.js';
 import { liveCountsByJob } from '../src/db/jobs.js';
+import { rowIdOf } from '../src/global-ids.js';
 import { JOBS, loadJobs } from './dataset.js';
 import { benchDatabase, latency, ms, ratio, startServer } from './lib.js';
 
@@ -27,7 +28,7 @@ try {
     const seen = data.jobs.reduce((sum: number, job: { live: { running: number; pending: number } }) => sum + job.live.running + job.live.pending, 0);
     if (data.jobs.length !== JOBS || seen !== inFlight) throw new Error(`wrong answer: ${data.jobs.length} jobs, ${seen} in flight`);
 
-    const ids = data.jobs.map((job: { id: string }) => job.id);
+    const ids = data.jobs.map((job: { id: string }) => rowIdOf('Job', job.id));
     const graphql = await latency(SAMPLES, () => server.gql(QUERY, {}, 'VIEWER'));
     const bare = await latency(SAMPLES, () => liveCountsByJob(db.sql as unknown as Sql, ids));
 

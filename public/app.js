@@ -15,11 +15,11 @@ const DASHBOARD = `subscription DashboardBadges {
 const FAILURES = `subscription FailureBadge($since: String!) {
   failureCount(since: $since) { since count asOf }
 }`;
-const ME = 'query Me { me { id roles } }';
+const ME = 'query Me { me { rowId roles } }';
 const DEAD = `query DeadNotifications {
   notifications(status: DEAD, first: 50) {
     totalCount
-    nodes { id channel recipient subject retryCount lastError createdAt }
+    nodes { rowId channel recipient subject retryCount lastError createdAt }
   }
 }`;
 const REQUEUE = 'mutation Requeue($id: ID!) { requeueNotification(id: $id) { id status } }';
@@ -218,14 +218,14 @@ function deadItem(notification) {
   const meta = document.createElement('span');
   meta.className = 'meta';
   const error = notification.lastError ? ` · ${notification.lastError}` : '';
-  meta.textContent = `#${notification.id} · ${notification.channel} → ${notification.recipient} · ${notification.retryCount} attempts${error}`;
+  meta.textContent = `#${notification.rowId} · ${notification.channel} → ${notification.recipient} · ${notification.retryCount} attempts${error}`;
   li.append(subject, meta);
   if (session.rank >= ROLE_RANK.OPERATOR) {
     const button = document.createElement('button');
     button.type = 'button';
     button.textContent = 'Requeue';
-    button.setAttribute('aria-label', `Requeue notification ${notification.id}: ${notification.subject}`);
-    button.addEventListener('click', () => requeue(notification.id, button));
+    button.setAttribute('aria-label', `Requeue notification ${notification.rowId}: ${notification.subject}`);
+    button.addEventListener('click', () => requeue(notification.rowId, button));
     li.append(button);
   }
   return li;
@@ -308,7 +308,7 @@ async function identify(own) {
   const roles = me.data.me?.roles ?? [];
   own.identified = true;
   own.rank = Math.max(0, ...roles.map((role) => ROLE_RANK[role] ?? 0));
-  $('who').textContent = `Signed in as ${me.data.me?.id} (${roles.join(', ') || 'no roles'}).`;
+  $('who').textContent = `Signed in as ${me.data.me?.rowId} (${roles.join(', ') || 'no roles'}).`;
   $('rebalance-panel').hidden = own.rank < ROLE_RANK.SUPERADMIN;
   return true;
 }

@@ -122,8 +122,8 @@ async function main(): Promise<void> {
     const days = (claims.exp * 1000 - Date.now()) / 86_400_000;
     check('the printed token is a SUPERADMIN valid for about 30 days', claims.roles.includes('superadmin') && days > 29.9, `${days.toFixed(2)} days`);
 
-    const me = await gql(url, token, '{ me { id roles } dashboard { deadLetterCount scanStats { total } } }');
-    check('a query with the printed token', me.data?.me?.id === 'dev-superadmin' && !me.errors, JSON.stringify(me.data?.me));
+    const me = await gql(url, token, '{ me { rowId roles } dashboard { deadLetterCount scanStats { total } } }');
+    check('a query with the printed token', me.data?.me?.rowId === 'dev-superadmin' && !me.errors, JSON.stringify(me.data?.me));
 
     // graphql-ws on its defaults (retries on, lazy) with the printed token, held open for 5 s.
     const values: number[] = [];
@@ -223,7 +223,7 @@ async function main(): Promise<void> {
     const readyIn = Date.now() - restartedAt;
     check('npm start again on the same data is ready within 10 s', ready, `${readyIn} ms`);
     check('and says it kept the secret this time', /secret kept in/.test(server.output()) && !/secret generated in/.test(server.output()));
-    check('the printed token from the first run still works', server.token !== '' && (await gql(server.url, token, '{ me { id } }')).data?.me?.id === 'dev-superadmin');
+    check('the printed token from the first run still works', server.token !== '' && (await gql(server.url, token, '{ me { rowId } }')).data?.me?.rowId === 'dev-superadmin');
     const again = (await gql(server.url, server.token, '{ scanStats { total } }')).data?.scanStats?.total;
     check('the data survived the restart', again === total, `${again} scans, ${total} before`);
     // This time as a process manager stops it: SIGTERM to npm's pid alone.

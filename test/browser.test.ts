@@ -151,7 +151,7 @@ describe.skipIf(skip)('in Chromium', () => {
     await eventually(text(page, '#dead-summary')).toBe('No dead notifications.');
 
     const { sendNotification } = await post(
-      'mutation($input: SendNotificationInput!) { sendNotification(input: $input) { id } }',
+      'mutation($input: SendNotificationInput!) { sendNotification(input: $input) { id: rowId } }',
       { input: { channel: 'LOG', recipient: 'ops', subject: 'Disk full on db-7', body: 'df says 100%' } },
       'OPERATOR',
     );
@@ -218,7 +218,7 @@ describe.skipIf(skip)('in Chromium', () => {
 
   it('GraphiQL at /graphql runs a query and streams a subscription with a pasted token', async () => {
     const page = await browser.newPage();
-    await page.goto(`${origin}/graphql?query=${encodeURIComponent('{ me { id roles } }')}`, WAIT);
+    await page.goto(`${origin}/graphql?query=${encodeURIComponent('{ me { rowId roles } }')}`, WAIT);
     await page.locator('.graphiql-container').first().waitFor(WAIT);
 
     await page.getByRole('button', { name: 'Headers' }).click();

@@ -63,7 +63,7 @@ describe('Apollo Client 4 with InMemoryCache', () => {
     const cached = apollo.client.cache.extract() as Record<string, { count?: number }>;
     const [key, other] = ['1h', '60m'].map((window) => `FailureCount:${globalId('FailureCount', window)}`);
     expect(Object.keys(cached).filter((k) => k === key || k === other)).toEqual([key]);
-    expect(cached[key]!.count).toBe(before + 1);
+    expect(cached[key!]!.count).toBe(before + 1);
     sub.stop();
     query.stop();
   });
