@@ -1,9 +1,11 @@
+import { gql } from '@apollo/client';
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { createApolloClient } from '../../examples/apollo.js';
 import { DashboardDocument, DashboardLiveDocument, FailuresDocument, FailuresLiveDocument, JobLiveDocument, JobsDocument } from '../../examples/gql/graphql.js';
 import { globalId } from '../../src/global-ids.js';
 import { token, useTestApp } from '../helpers.js';
+import { COLLISIONS, misreadings, seedCollisions, type CollisionData, type CollisionTruth } from './collisions.js';
 
 // Apollo Client 4 as a frontend runs it (without React: watchQuery is what useQuery
 // subscribes to), on the real server: HttpLink and GraphQLWsLink split by operation
@@ -18,6 +20,11 @@ beforeAll(async () => {
   apollo = createApolloClient({ url: t.url, token: await token('VIEWER') }, WebSocket);
 });
 afterAll(() => apollo?.close());
+// Before any other test writes executions or notifications: the fixture needs their rowIds to be 1.
+let truth: CollisionTruth;
+beforeAll(async () => {
+  truth = await seedCollisions(t);
+});
 
 const operator = async (mutation: string) => expect((await t.gql(mutation, {}, 'OPERATOR')).errors).toBeUndefined();
 const recordFailure = () => operator('mutation { recordOrchestratorEvent(input: { kind: FILE, success: false }) { id } }');
@@ -101,5 +108,30 @@ describe('Apollo Client 4 with InMemoryCache', () => {
     sub.stop();
     dashboard.stop();
     badge.stop();
+  });
+  it('keeps job "1", its live counts, schedule "1", notification 1 and execution 1 apart (test/clients/collisions.ts)', async () => {
+    const query = gql(COLLISIONS);
+    const variables = { notification: truth.notification.rowId };
+    await apollo.client.query({ query, variables });
+    // What the cache reads back, not what the network answered.
+    const cached = apollo.client.readQuery<CollisionData>({ query, variables })!;
+    expect(misreadings(cached, truth)).toEqual([]);
+    const keys = Object.keys(apollo.client.cache.extract() as object);
+    for (const [type, rowId] of [['Job', '1'], ['JobLiveCounts', '1'], ['Notification', '1'], ['Execution', '1'], ['Schedule', '1']] as const) {
+      expect(keys).toContain(`${type}:${globalId(type, rowId)}`);
+    }
+  });
+
+  it('a node(id:) read updates the Job the watched job list cached', async () => {
+    expect((await t.gql('mutation { upsertJob(input: { id: "apollo.node", version: "1" }) { id } }', {}, 'ADMIN')).errors).toBeUndefined();
+    // network-only: the list an earlier test cached has no such job yet.
+    const list = watch<{ jobs: { id: string; version: string }[] }>(apollo.client.watchQuery({ query: JobsDocument, fetchPolicy: 'network-only' }));
+    const id = globalId('Job', 'apollo.node');
+    const versionOf = () => list.values.at(-1)?.jobs.find((job) => job.id === id)?.version;
+    await vi.waitFor(() => expect(versionOf()).toBe('1'), WAIT);
+    expect((await t.gql('mutation { upsertJob(input: { id: "apollo.node", version: "2" }) { id } }', {}, 'ADMIN')).errors).toBeUndefined();
+    await apollo.client.query({ query: gql('query JobNode($id: ID!) { node(id: $id) { id ... on Job { version } } }'), variables: { id }, fetchPolicy: 'network-only' });
+    await vi.waitFor(() => expect(versionOf()).toBe('2'), WAIT);
+    list.stop();
   });
 });

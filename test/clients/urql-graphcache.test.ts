@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { DashboardDocument, DashboardLiveDocument, FailuresDocument, FailuresLiveDocument, JobLiveDocument, JobsDocument } from '../../examples/gql/graphql.js';
+import { gql } from '@urql/core';
 import { createUrqlClient } from '../../examples/urql.js';
 import { globalId } from '../../src/global-ids.js';
 import { token, useTestApp } from '../helpers.js';
+import { COLLISIONS, misreadings, seedCollisions, type CollisionData, type CollisionTruth } from './collisions.js';
 
 // urql 6 as a frontend runs it, on the real server: Graphcache (normalised by
 // __typename and id) and the subscription exchange over graphql-ws, with the
@@ -18,6 +20,11 @@ beforeAll(async () => {
   urql = createUrqlClient({ url: t.url, token: await token('VIEWER') }, WebSocket);
 });
 afterAll(() => urql?.close());
+// Before any other test writes executions or notifications: the fixture needs their rowIds to be 1.
+let truth: CollisionTruth;
+beforeAll(async () => {
+  truth = await seedCollisions(t);
+});
 
 const operator = async (mutation: string) => expect((await t.gql(mutation, {}, 'OPERATOR')).errors).toBeUndefined();
 const recordFailure = () => operator('mutation { recordOrchestratorEvent(input: { kind: FILE, success: false }) { id } }');
@@ -94,5 +101,29 @@ describe('urql with Graphcache and the subscription exchange', () => {
     sub.stop();
     dashboard.stop();
     badge.stop();
+  });
+  it('keeps job "1", its live counts, schedule "1", notification 1 and execution 1 apart (test/clients/collisions.ts)', async () => {
+    const query = gql(COLLISIONS);
+    const variables = { notification: truth.notification.rowId };
+    const first = await urql.client.query<CollisionData>(query, variables).toPromise();
+    expect(first.error).toBeUndefined();
+    // Again from the cache only: what Graphcache reads back, not what the network answered.
+    const cached = await urql.client.query<CollisionData>(query, variables, { requestPolicy: 'cache-only' }).toPromise();
+    expect(cached.operation.context.meta?.cacheOutcome).toBe('hit');
+    expect(misreadings(cached.data!, truth)).toEqual([]);
+  });
+
+  it('a node(id:) read updates the Job the watched job list cached', async () => {
+    expect((await t.gql('mutation { upsertJob(input: { id: "urql.node", version: "1" }) { id } }', {}, 'ADMIN')).errors).toBeUndefined();
+    // network-only: the list an earlier test cached has no such job yet.
+    const list = watch<{ jobs: { id: string; version: string }[] }>(urql.client.query(JobsDocument, {}, { requestPolicy: 'network-only' }));
+    const id = globalId('Job', 'urql.node');
+    const versionOf = () => list.values.at(-1)?.jobs.find((job) => job.id === id)?.version;
+    await vi.waitFor(() => expect(versionOf()).toBe('1'), WAIT);
+    expect((await t.gql('mutation { upsertJob(input: { id: "urql.node", version: "2" }) { id } }', {}, 'ADMIN')).errors).toBeUndefined();
+    const read = await urql.client.query(gql('query JobNode($id: ID!) { node(id: $id) { id ... on Job { version } } }'), { id }, { requestPolicy: 'network-only' }).toPromise();
+    expect(read.error).toBeUndefined();
+    await vi.waitFor(() => expect(versionOf()).toBe('2'), WAIT);
+    list.stop();
   });
 });
