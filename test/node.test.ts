@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { globalId } from '../src/global-ids.js';
 import { MAX_NODES, NODE_TYPES } from '../src/resolvers/node.js';
 import { schema } from '../src/schema/index.js';
-import { codes, useTestApp } from './helpers.js';
+import { codes, token, useTestApp } from './helpers.js';
+import { wsClient } from './ws-client.js';
 
 const t = useTestApp();
 
@@ -17,6 +18,21 @@ async function ok(query: string, variables: Record<string, unknown> = {}, as: Pa
 }
 
 const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
+
+/** The first kill signal a killSignals subscription over graphql-ws emits. */
+async function firstKillSignal(variables: { execIds: string[] | null; after: string }) {
+  const client = wsClient(t.wsUrl, await token('OPERATOR'));
+  try {
+    return await new Promise<{ id: string; rowId: string; execId: string; jobId: string }>((resolve, reject) => {
+      client.subscribe(
+        { query: 'subscription($e: [ID!], $a: ID) { killSignals(execIds: $e, after: $a) { id rowId execId jobId } }', variables: { e: variables.execIds, a: variables.after } },
+        { next: (value) => (value.errors ? reject(new Error(JSON.stringify(value.errors))) : resolve((value.data as any).killSignals)), error: reject, complete: () => {} },
+      );
+    });
+  } finally {
+    await client.dispose();
+  }
+}
 
 describe('global ids', () => {
   it('every object with an id has one of its own: a job "1", notification 1, execution 1 and their badges never share one', async () => {
@@ -77,6 +93,18 @@ describe('global ids', () => {
     expect(listed.executions.totalCount).toBe(1);
     const killed = await ok('mutation($g: ID!) { killJob(id: $g) { jobId execIds count } }', { g: job }, 'OPERATOR');
     expect(killed.killJob).toEqual({ jobId: 'args', execIds: [started.startExecution.rowId], count: 1 });
+
+    // killSignals(execIds:, after:) over graphql-ws: global ids of executions and signals, as row ids.
+    const replayed = await firstKillSignal({ execIds: [started.startExecution.id], after: '0' });
+    expect(replayed).toMatchObject({ execId: started.startExecution.rowId, jobId: 'args' });
+    expect(replayed.id).toBe(globalId('KillSignal', replayed.rowId));
+    const second = await ok('mutation { startExecution(input: { jobId: "args", targetCount: 1 }) { id rowId } }', {}, 'OPERATOR');
+    await ok('mutation($g: ID!) { killJob(id: $g) { count } }', { g: job }, 'OPERATOR'); // signals both executions
+    expect((await firstKillSignal({ execIds: [second.startExecution.id], after: replayed.id })).execId).toBe(second.startExecution.rowId);
+    // after: the first signal's global id: the first execution's next signal comes, not that one again.
+    const again = await firstKillSignal({ execIds: [started.startExecution.id], after: replayed.id });
+    expect(again.execId).toBe(started.startExecution.rowId);
+    expect(BigInt(again.rowId)).toBeGreaterThan(BigInt(replayed.rowId));
 
     const sent = await ok('mutation { sendNotification(input: { channel: LOG, recipient: "ops", subject: "s", body: "b" }) { id rowId } }', {}, 'OPERATOR');
     const read = await ok('query($g: ID!, $r: ID!) { a: notification(id: $g) { rowId } b: notification(id: $r) { id } }', {
