@@ -16,10 +16,10 @@ import { createSql, fetchArrayTypesOnce, type Sql } from './db/client.js';
 import { shareReads } from './db/shared-reads.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.js';
 import { migrate } from './db/migrate.js';
-import { createOpsRoutes, serveMetrics } from './http.js';
+import { createOpsRoutes, readinessProbe, serveMetrics } from './http.js';
 import { startLiveSystem } from './live/live-system.js';
 import { createLogger, type Logger } from './logger.js';
-import { liveStatements, registerPoolMetrics } from './metrics.js';
+import { liveStatements, registerPoolMetrics, registerReadiness } from './metrics.js';
 import { schema } from './schema/index.js';
 import { UnauthenticatedError } from './errors.js';
 import { Drain, runSteps } from './shutdown.js';
@@ -89,7 +89,7 @@ export async function buildApp(env: Record<string, string | undefined> = process
     config.databaseTransactionPoolMax,
     config.databasePreparedStatements,
   );
-  registerPoolMetrics(sql, applicationName);
+  registerPoolMetrics(sql, applicationName, { queries: config.databasePoolMax, transactions: config.databaseTransactionPoolMax });
   if (config.databaseSharedReads) shareReads(sql);
   // The live badges' own small pool: every statement on it is one run for live values (counted in
   // opsgraph_live_statements_total{kind="recompute"}, and named opsgraph-live:<instance> in pg_stat_activity).
@@ -193,7 +193,9 @@ export async function buildApp(env: Record<string, string | undefined> = process
   });
 
   const drain = new Drain();
-  const opsRoutes = createOpsRoutes(sql, config, log, drain);
+  const ready = readinessProbe(sql);
+  const opsRoutes = createOpsRoutes(sql, config, log, drain, ready);
+  registerReadiness(async () => !drain.draining && (await ready()));
   const jsonPost = config.jsonFastPath ? createJsonPostHandler(yoga, log, { compression, persisted }) : async () => false;
   // A client that sends its headers or body slowly (or never) holds a socket only this long. Node checks
   // every connectionsCheckingInterval (30 s by default), so that is kept below the timeouts.
