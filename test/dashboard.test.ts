@@ -28,6 +28,7 @@ let receiver: Receiver;
 let subscriber: Client;
 let trafficRunning = true;
 let traffic: Promise<void> = Promise.resolve();
+let trafficError: unknown = null;
 const tokens: Record<string, string> = {};
 
 async function gql(query: string, as: 'VIEWER' | 'OPERATOR', variables: Record<string, unknown> = {}): Promise<any> {
@@ -80,13 +81,13 @@ beforeAll(async () => {
   subscriber.subscribe({ query: 'subscription Live { dashboard { deadLetterCount scanStats { total } } }' }, { next: () => {}, error: () => {}, complete: () => {} });
   notifications = [['LOG', 'ops'], ['WEBHOOK', receiver.url]];
   for (const [channel, to] of notifications) expect((await gql(NOTIFY, 'OPERATOR', { channel, to })).errors).toBeUndefined();
-  traffic = load();
+  traffic = load().catch((error) => void (trafficError = error));
   await until(async () => /opsgraph_notification_deliveries_total\{[^}]*outcome="dead"/.test(await metricsText()), 20_000);
 }, 90_000);
 
 afterAll(async () => {
   trafficRunning = false;
-  await traffic.catch(() => {});
+  await traffic;
   await subscriber?.dispose();
   await server?.stop();
   await receiver?.close();
@@ -198,6 +199,7 @@ describe.skipIf(skipWithout('prometheus', 'the dashboard check against a real Pr
     mkdirSync(ARTIFACTS, { recursive: true });
     writeFileSync(path.join(ARTIFACTS, 'dashboard-check.md'), `${table}\n`);
     expect(empty).toEqual([]);
+    expect(trafficError).toBeNull();
     // And what the load made them show.
     expect(totals.get('Operations / s A')).toBeGreaterThan(1);
     expect(totals.get('Errors by operation A')).toBeGreaterThan(0);
@@ -216,7 +218,8 @@ describe.skipIf(skipWithout('prometheus', 'the dashboard check against a real Pr
       const again = await (await fetch(`${api}/api/v1/rules?type=alert`)).json();
       return again.data.groups.flatMap((g: any) => g.rules).every((r: any) => r.health === 'ok');
     }, 10_000);
-    // A healthy instance under this load fires none of them.
-    expect(await query('ALERTS{alertstate="firing"}')).toEqual([]);
+    // A healthy instance under this load sets none of them off, not even pending (each has a `for:`,
+    // so none could fire within this test; a condition true here would be a rule that misfires).
+    expect((await query('ALERTS')).map((s) => s.metric.alertname)).toEqual([]);
   });
 });
