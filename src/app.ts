@@ -9,8 +9,9 @@ import { startBackgroundWork } from './background.js';
 import type { BackgroundTask } from './loop.js';
 import { loadConfig, type Config } from './config.js';
 import { formatDuration } from './duration.js';
-import { htmlSecurityHeaders, renderGraphiQL } from './graphiql.js';
-import { GRAPHIQL_DEFAULT_QUERY } from './graphiql-welcome.js';
+import { ensureGraphiql } from './graphiql/bundle.js';
+import { htmlSecurityHeaders, renderGraphiQL } from './graphiql/page.js';
+import { GRAPHIQL_DEFAULT_QUERY } from './graphiql/welcome.js';
 import type { Context, Services } from './context.js';
 import { createSql, fetchArrayTypesOnce, type Sql } from './db/client.js';
 import { shareReads } from './db/shared-reads.js';
@@ -107,6 +108,7 @@ export async function buildApp(env: Record<string, string | undefined> = process
     config.databasePreparedStatements,
   );
   if (config.databaseSharedReads) shareReads(liveSql);
+  if (config.graphiql) await ensureGraphiql((message) => log.info(message));
   const applied = await migrate(sql);
   if (applied.length > 0) log.info({ applied }, 'applied migrations');
   // Before any query that sends an array: postgres.js learns PostgreSQL's array types when a pool's
