@@ -185,14 +185,15 @@ describe.skipIf(skipWithout('prometheus', 'the dashboard check against a real Pr
       if (result.length === 0) empty.push(`${q.panel} ${q.refId}: ${q.expr}`);
       totals.set(`${q.panel} ${q.refId}`, result.reduce((sum, s) => sum + (Number(s.value[1]) || 0), 0));
       const shown = result
-        .slice(0, 4)
         .map((s) => {
           const labels = Object.values(s.metric).filter((v) => v !== 'opsgraph' && v !== instance).join(' ');
           const value = Number(s.value[1]);
           return `${labels ? `${labels}: ` : ''}${Number.isFinite(value) ? Number(value.toPrecision(3)) : s.value[1]}`;
         })
+        .sort()
+        .slice(0, 6)
         .join('; ');
-      rows.push(`| ${q.panel} | ${q.refId} | ${result.length} | ${shown}${result.length > 4 ? '; …' : ''} |`);
+      rows.push(`| ${q.panel} | ${q.refId} | ${result.length} | ${shown}${result.length > 6 ? '; …' : ''} |`);
     }
     const table = rows.join('\n');
     console.log(`dashboard queries in Prometheus:\n${table}`);
