@@ -4,7 +4,7 @@
 import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
 
-const DIRECTORIES = [...(process.env.PATH ?? '').split(path.delimiter), '/usr/bin', '/usr/sbin', '/usr/local/bin'];
+const DIRECTORIES = (process.env.PATH ?? '').split(path.delimiter);
 
 /** The path of `name`, or null when it is not installed. */
 export function prometheusTool(name: 'promtool' | 'prometheus'): string | null {
