@@ -118,6 +118,16 @@ describe('the dashboard and the alert rules on a running server', () => {
       for (const selector of q.expr.match(/\{[^}]*\}/g) ?? ['none']) expect(selector, `${q.panel} ${q.refId}`).toContain('instance=~"$instance"');
       expect(q.expr, `${q.panel} ${q.refId}`).not.toMatch(/[a-z_]+\[/); // every selector carries {…instance…}
     }
+    // Grafana's layout: unique ids, panels inside the 24-column grid, none on top of another.
+    const panels = dashboard.panels as unknown as { id: number; title: string; gridPos: { x: number; y: number; w: number; h: number } }[];
+    expect(new Set(panels.map((p) => p.id)).size).toBe(panels.length);
+    for (const [i, a] of panels.entries()) {
+      expect(a.gridPos.x + a.gridPos.w, a.title).toBeLessThanOrEqual(24);
+      for (const b of panels.slice(i + 1)) {
+        const apart = a.gridPos.x + a.gridPos.w <= b.gridPos.x || b.gridPos.x + b.gridPos.w <= a.gridPos.x || a.gridPos.y + a.gridPos.h <= b.gridPos.y || b.gridPos.y + b.gridPos.h <= a.gridPos.y;
+        expect(apart, `${a.title} overlaps ${b.title}`).toBe(true);
+      }
+    }
     const json = JSON.stringify(dashboard.panels);
     expect(json).not.toMatch(/"uid":\s*"(?!\$\{datasource\})[^"]*"/); // no datasource but the variable
   });
