@@ -10,6 +10,8 @@
 -- they cannot shadow a column inside the function.
 --   raw [lo, m1) + minutes [m1, h1) + hours [h1, h2) + minutes [h2, m2) + raw [m2, hi]
 -- One row per step and kind that holds failures (steps with none are absent).
+-- One aggregate over all the parts (no per-part GROUP BY) and int sums rather
+-- than numeric ones: half the time of either (bench/failure-series.ts).
 create function orchestrator_failure_series(lo timestamptz, hi timestamptz, step_secs integer, kinds text[])
 returns table (step_start timestamptz, failure_kind text, failures_in_step bigint) language plpgsql stable as $$
 declare
@@ -37,40 +39,33 @@ begin
   return query
   select s.at, s.k, sum(s.n)::bigint
   from (
-    select date_bin(step, e.occurred_at, origin) as at, e.kind as k, count(*) as n
+    select date_bin(step, e.occurred_at, origin) as at, e.kind as k, 1 as n
     from orchestrator_events e
     where not e.success and e.occurred_at >= lo and e.occurred_at < m1 and (kinds is null or e.kind = any(kinds))
-    group by 1, 2
     union all
-    select date_bin(step, e.occurred_at, origin), e.kind, count(*)
+    select date_bin(step, e.occurred_at, origin), e.kind, 1
     from orchestrator_events e
     where not e.success and e.occurred_at >= m2 and e.occurred_at < upto and (kinds is null or e.kind = any(kinds))
-    group by 1, 2
     union all
-    select date_bin(step, m.occurred_at, origin), 'EMAIL', count(*)
+    select date_bin(step, m.occurred_at, origin), 'EMAIL', 1
     from orchestrator_emails m
     where not m.success and m.occurred_at >= lo and m.occurred_at < m1 and (kinds is null or 'EMAIL' = any(kinds))
-    group by 1
     union all
-    select date_bin(step, m.occurred_at, origin), 'EMAIL', count(*)
+    select date_bin(step, m.occurred_at, origin), 'EMAIL', 1
     from orchestrator_emails m
     where not m.success and m.occurred_at >= m2 and m.occurred_at < upto and (kinds is null or 'EMAIL' = any(kinds))
-    group by 1
     union all
-    select date_bin(step, b.minute, origin), b.kind, sum(b.failures)
+    select date_bin(step, b.minute, origin), b.kind, b.failures::int
     from orchestrator_failure_minutes b
     where b.minute >= m1 and b.minute < h1 and (kinds is null or b.kind = any(kinds))
-    group by 1, 2
     union all
-    select date_bin(step, b.minute, origin), b.kind, sum(b.failures)
+    select date_bin(step, b.minute, origin), b.kind, b.failures::int
     from orchestrator_failure_minutes b
     where b.minute >= h2 and b.minute < m2 and (kinds is null or b.kind = any(kinds))
-    group by 1, 2
     union all
-    select date_bin(step, b.hour, origin), b.kind, sum(b.failures)
+    select date_bin(step, b.hour, origin), b.kind, b.failures::int
     from orchestrator_failure_hours b
     where b.hour >= h1 and b.hour < h2 and (kinds is null or b.kind = any(kinds))
-    group by 1, 2
   ) s
   group by 1, 2
   having sum(s.n) <> 0;
