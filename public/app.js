@@ -7,8 +7,8 @@ import { clearBadges, showDashboard } from './badges.js';
 import { WINDOWS, clearSeries, renderSeries, renderTable } from './chart.js';
 import { loadDeadLetters, resetDeadLetters } from './dead-letters.js';
 import { $ } from './dom.js';
-import { DASHBOARD, FAILURE_SERIES, JOB_COUNTS, ME, REBALANCE, endpoint, errorText, post } from './gql.js';
-import { RANK, applyJobCounts, loadJobs, resetJobs } from './jobs.js';
+import { DASHBOARD, FAILURE_SERIES, JOB_COUNTS, ME, RANK, REBALANCE, endpoint, errorText, post } from './gql.js';
+import { applyJobCounts, loadJobs, resetJobs } from './jobs.js';
 
 const TOKEN_KEY = 'opsgraph.token';
 const WINDOW_KEY = 'opsgraph.failureWindow';

@@ -23,7 +23,7 @@ function niceMax(n) {
 }
 
 function timeLabel(date, windowKey) {
-  const options = windowKey === '7d' ? { weekday: 'short', hour: '2-digit', minute: '2-digit' } : { hour: '2-digit', minute: '2-digit' };
+  const options = WINDOWS[windowKey].ms >= 864e5 ? { weekday: 'short', hour: '2-digit', minute: '2-digit' } : { hour: '2-digit', minute: '2-digit' };
   return date.toLocaleString(undefined, options);
 }
 

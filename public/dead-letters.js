@@ -1,7 +1,6 @@
 // The dead notifications, with Requeue for OPERATOR and above.
 import { $, el } from './dom.js';
-import { DEAD, REQUEUE, errorText } from './gql.js';
-import { RANK } from './jobs.js';
+import { DEAD, RANK, REQUEUE, errorText } from './gql.js';
 
 /** The signed-in session's { rank, post }; null when signed out. */
 let ctx = null;

@@ -1,5 +1,8 @@
 // GraphQL over HTTP for queries and mutations; subscriptions go over graphql-ws (app.js).
 
+/** The roles in order: a higher one may do everything a lower one may. */
+export const RANK = { VIEWER: 1, OPERATOR: 2, ADMIN: 3, SUPERADMIN: 4 };
+
 export const endpoint = new URL('/graphql', location.href).href;
 
 /** POSTs one operation. Throws only when the server does not answer (network, non-JSON). */
@@ -32,7 +35,7 @@ export const KILL_JOB = 'mutation KillJob($id: ID!) { killJob(id: $id) { jobId c
 export const DELETE_JOB = 'mutation DeleteJob($id: ID!) { deleteJob(id: $id) }';
 
 export const DEAD = `query DeadNotifications {
-  notifications(status: DEAD, first: 50) {
+  notifications(status: DEAD, first: 10) {
     totalCount
     nodes { id channel recipient subject retryCount lastError createdAt }
   }

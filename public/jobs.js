@@ -3,9 +3,7 @@
 // roles that may use them. Rows are updated in place, so a focused button stays focused.
 import { confirmAction } from './confirm.js';
 import { $, el, formatCount, setText } from './dom.js';
-import { DELETE_JOB, JOBS, KILL_JOB, errorText } from './gql.js';
-
-export const RANK = { VIEWER: 1, OPERATOR: 2, ADMIN: 3, SUPERADMIN: 4 };
+import { DELETE_JOB, JOBS, KILL_JOB, RANK, errorText } from './gql.js';
 
 /** The signed-in session's { rank, post(query, variables) }; null when signed out. */
 let ctx = null;
@@ -134,8 +132,8 @@ export function applyJobCounts({ complete, changed, removed }) {
     jobs.delete(id);
   }
   if (removed.length) render();
-  // A job added since the catalogue was loaded (or one that went away and came back).
-  if (unknown || (complete && changed.length !== jobs.size)) reloadSoon();
+  // A job added since the catalogue was loaded (before that, the load under way will bring it).
+  if (loaded && (unknown || (complete && changed.length !== jobs.size))) reloadSoon();
 }
 
 /**
@@ -217,6 +215,7 @@ async function deleteJob(id, button) {
 /** Starts (with a session's rank and post) or ends (null) the list. */
 export function resetJobs(session) {
   ctx = session;
+  if ($('confirm').open) $('confirm').close(); // a question asked in a session that has ended
   clearTimeout(reloadTimer);
   jobs = new Map();
   counts = new Map();
