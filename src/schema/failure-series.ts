@@ -2,21 +2,26 @@ import { failureSeries, type FailurePoint, type FailureSeries } from '../resolve
 import { builder } from './builder.js';
 import { OrchestratorKind } from './failures.js';
 
+// A series has up to 1441 points: like Job's, FailurePoint's fields skip the type's
+// scopes (see src/schema/job.ts), which FailureSeries.points, its only way in, has checked.
+const checkedWhereReturned = { skipTypeScopes: true } as const;
+
 const FailurePointRef = builder.objectRef<FailurePoint>('FailurePoint').implement({
   description: 'The failures of one step of a FailureSeries.',
   authScopes: { viewer: true },
   fields: (t) => ({
     at: t.expose('at', {
+      ...checkedWhereReturned,
       type: 'DateTime',
       description:
         "The step's start. Steps lie on a grid aligned to the UTC epoch (whole minutes,\n" +
         'hours, UTC days), so the first point may start before the window does: it counts\n' +
         'only from FailureSeries.from. The last one counts only up to asOf.',
     }),
-    count: t.exposeInt('count', { description: 'traffic + file + email.' }),
-    traffic: t.exposeInt('traffic'),
-    file: t.exposeInt('file'),
-    email: t.exposeInt('email'),
+    count: t.exposeInt('count', { ...checkedWhereReturned, description: 'traffic + file + email.' }),
+    traffic: t.exposeInt('traffic', checkedWhereReturned),
+    file: t.exposeInt('file', checkedWhereReturned),
+    email: t.exposeInt('email', checkedWhereReturned),
   }),
 });
 
