@@ -231,7 +231,8 @@ async function identify(own) {
   return true;
 }
 
-async function signIn(token) {
+/** `fromForm`: the form goes away once signed in, so the keyboard focus moves on to the dashboard. */
+async function signIn(token, fromForm = false) {
   signOut();
   if (!token) return;
   performance.clearMarks();
@@ -254,7 +255,9 @@ async function signIn(token) {
     // The server is down: stream anyway; the socket keeps retrying and says so.
     if (own === session) setStatus(navigator.onLine ? 'reconnecting' : 'offline');
   }
-  if (own === session) startStreaming();
+  if (own !== session) return;
+  if (fromForm) $('failures-heading').focus();
+  startStreaming();
 }
 
 $('token-form').addEventListener('submit', (event) => {
@@ -262,7 +265,7 @@ $('token-form').addEventListener('submit', (event) => {
   const token = $('token').value.trim().replace(/^Bearer\s+/i, '');
   if (token) localStorage.setItem(TOKEN_KEY, token);
   else localStorage.removeItem(TOKEN_KEY);
-  void signIn(token);
+  void signIn(token, true);
 });
 $('sign-out').addEventListener('click', () => {
   localStorage.removeItem(TOKEN_KEY);

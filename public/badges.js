@@ -27,7 +27,6 @@ export function showDashboard({ deadLetterCount, jobsRunning, jobsPending, scanS
   $('scans-empty').hidden = scanStats.total !== 0;
   announce('jobs', `Jobs: ${formatCount(jobsRunning)} running, ${formatCount(jobsPending)} pending.`);
   announce('dead', `${plural(deadLetterCount, 'dead letter')}.`);
-  announce('scans', `${plural(scanStats.total, 'scan')}.`);
   return previousDead !== formatCount(deadLetterCount);
 }
 

@@ -136,17 +136,12 @@ export function applyJobCounts({ complete, changed, removed }) {
   if (loaded && (unknown || (complete && changed.length !== jobs.size))) reloadSoon();
 }
 
-/**
- * Marks a button busy (true if it already was). Not `disabled`: a disabled
- * button loses the keyboard focus, which should stay where the user left it.
- */
-function busy(button, on) {
-  const was = button.getAttribute('aria-disabled') === 'true';
-  button.setAttribute('aria-disabled', String(on));
-  return on && was;
-}
+/** A button whose action is under way. Not `disabled`: that would take the keyboard focus away from it. */
+const isBusy = (button) => button.getAttribute('aria-disabled') === 'true';
+const setBusy = (button, on) => button.setAttribute('aria-disabled', String(on));
 
 async function killJob(id, button) {
+  if (isBusy(button)) return;
   const { running, pending } = countsOf(id);
   const inFlight = running + pending;
   const ok = await confirmAction({
@@ -157,7 +152,8 @@ async function killJob(id, button) {
         : `Every execution of ${id} in flight (${formatCount(running)} running, ${formatCount(pending)} pending) gets a kill signal, and its agents stop it. This cannot be undone.`,
     confirm: 'Kill',
   });
-  if (!ok || !ctx || busy(button, true)) return;
+  if (!ok || !ctx) return;
+  setBusy(button, true);
   try {
     const result = await ctx.post(KILL_JOB, { id });
     const count = result.data?.killJob?.count;
@@ -171,7 +167,7 @@ async function killJob(id, button) {
   } catch {
     say(`Could not kill ${id}: the server did not answer.`);
   } finally {
-    busy(button, false);
+    setBusy(button, false);
   }
 }
 
@@ -184,12 +180,14 @@ function conflictText(id, error) {
 }
 
 async function deleteJob(id, button) {
+  if (isBusy(button)) return;
   const ok = await confirmAction({
     title: `Delete ${id}?`,
     text: `${id} leaves the catalogue and its script is revoked, so agents refuse its commands still in flight. Audited; this cannot be undone.`,
     confirm: 'Delete',
   });
-  if (!ok || !ctx || busy(button, true)) return;
+  if (!ok || !ctx) return;
+  setBusy(button, true);
   let message;
   try {
     const result = await ctx.post(DELETE_JOB, { id });
@@ -208,7 +206,7 @@ async function deleteJob(id, button) {
   } catch {
     message = `Could not delete ${id}: the server did not answer.`;
   }
-  busy(button, false);
+  setBusy(button, false);
   say(message);
 }
 

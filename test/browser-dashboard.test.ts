@@ -58,10 +58,22 @@ describe.skipIf(skipBrowser)('the dashboard page in Chromium', () => {
     await page.locator('#scans-empty').waitFor({ state: 'visible', ...WAIT });
     await eventually(text(page, '#chart-empty')).toBe('No failures in the last hour.');
 
+    // The keyboard focus moves on from the form, which is gone, to the dashboard.
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('failures-heading');
+
     // performance.measure is taken when the dashboard, the failure series and the job counts have all arrived.
     const measure = async () => page.evaluate(() => performance.getEntriesByName('opsgraph:sign-in-to-live')[0]?.duration ?? null);
-    await eventually(measure).not.toBeNull();
-    const signInToLive = Math.round((await measure())!);
+    const timings: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      if (i > 0) {
+        await page.getByRole('button', { name: 'Sign out' }).click();
+        await page.getByLabel('Bearer token').fill(await token('VIEWER'));
+        await page.getByLabel('Bearer token').press('Enter');
+      }
+      await eventually(measure).not.toBeNull();
+      timings.push(Math.round((await measure())!));
+    }
+    const signInToLive = { median: [...timings].sort((a, b) => a - b)[2], max: Math.max(...timings) };
 
     const own = [...assets].filter(([name]) => !name.startsWith('/assets/vendor/'));
     const vendor = [...assets].filter(([name]) => name.startsWith('/assets/vendor/'));
@@ -281,6 +293,7 @@ describe.skipIf(skipBrowser)('the dashboard page in Chromium', () => {
   });
 
   it('is reachable by keyboard: Tab gets to the window, the chart table, the job actions and sign out', async () => {
+    await upsertJob('certs.renew');
     const page = await open('SUPERADMIN');
     await eventually(count(page, 'tr[data-job] button')).toBeGreaterThan(0);
     await page.locator('.skip').focus(); // the first stop
@@ -298,6 +311,7 @@ describe.skipIf(skipBrowser)('the dashboard page in Chromium', () => {
   });
 
   it('fits 375 px without sideways scrolling', async () => {
+    await upsertJob('certs.renew');
     const page = await open('SUPERADMIN', { width: 375, height: 812 });
     await eventually(count(page, 'tr[data-job] button')).toBeGreaterThan(0);
     await eventually(text(page, '#failure-count')).toMatch(/^\d+$/);
@@ -319,6 +333,8 @@ describe.skipIf(skipBrowser)('the dashboard page in Chromium', () => {
       expect(await axeViolations(signedOut)).toEqual([]);
       await signedOut.close();
 
+      await upsertJob('certs.renew');
+      await recordFailure('EMAIL');
       await call('mutation($input: RecordScanInput!) { recordScan(input: $input) { id } }', { input: { scanType: 'malware', subjectId: 'host-1' } }, 'OPERATOR');
       await server.sql`insert into notifications (channel, recipient, subject, body, status, retry_count, last_error) values ('LOG', 'ops', 'Backup failed', '-', 'DEAD', 5, 'HTTP 503')`;
       const page = await openSignedIn(browser.context, origin, await token('SUPERADMIN'));
