@@ -354,4 +354,40 @@ describe.skipIf(skipBrowser)('the dashboard page in Chromium', () => {
       await page.close();
     });
   }
+
+  // Last: the thousand jobs would stretch the other tests' pages.
+  it('keeps 1 000 jobs live over one subscription, and updates only the row that changed', async () => {
+    const page = await browser.context.newPage();
+    const subscribes: string[] = [];
+    page.on('websocket', (socket) =>
+      socket.on('framesent', ({ payload }) => {
+        const message = JSON.parse(String(payload));
+        if (message.type === 'subscribe') subscribes.push(/subscription (\w+)/.exec(message.payload.query)?.[1] ?? '?');
+      }),
+    );
+    await page.goto(`${origin}/`, WAIT);
+    await page.evaluate(() => localStorage.clear());
+    await page.reload(WAIT);
+    subscribes.length = 0; // the first load signed in with the token an earlier test left
+    await page.getByLabel('Bearer token').fill(await token('VIEWER'));
+    await page.getByLabel('Bearer token').press('Enter');
+    await eventually(text(page, '#connection')).toBe('Live');
+    const [{ n: before } = { n: NaN }] = await server.sql<{ n: number }[]>`select count(*)::int as n from jobs`;
+    await eventually(count(page, 'tr[data-job]')).toBe(before);
+
+    // Added behind the page's back, as another instance or a migration would.
+    await server.sql`insert into jobs (id, version) select 'bulk.' || lpad(n::text, 4, '0'), '1' from generate_series(1, 1000) as n`;
+    await eventually(count(page, 'tr[data-job]')).toBe(before + 1000);
+    await page.evaluate(() => {
+      (window as any).__changed = new Set();
+      new MutationObserver((records) => {
+        for (const record of records) (window as any).__changed.add((record.target.parentElement ?? record.target as Element).closest('tr')?.dataset.job);
+      }).observe(document.getElementById('job-rows')!, { childList: true, characterData: true, subtree: true });
+    });
+    await startExecution('bulk.0500', 4);
+    await eventually(cell(page, 'bulk.0500', 'pending')).toBe('1');
+    expect(await page.evaluate(() => [...(window as any).__changed])).toEqual(['bulk.0500']);
+    expect(subscribes.sort()).toEqual(['DashboardBadges', 'FailureSeries', 'JobListCounts']);
+    await page.close();
+  });
 });
