@@ -177,7 +177,8 @@ function endStreaming() {
 
 async function rebalance() {
   const button = $('rebalance');
-  button.disabled = true;
+  if (button.getAttribute('aria-disabled') === 'true') return;
+  button.setAttribute('aria-disabled', 'true'); // not `disabled`, which would take the focus away
   try {
     const result = await session.post(REBALANCE);
     $('rebalance-status').textContent = result.errors?.length
@@ -186,7 +187,7 @@ async function rebalance() {
   } catch {
     $('rebalance-status').textContent = 'Could not rebalance: the server did not answer.';
   } finally {
-    button.disabled = false;
+    button.setAttribute('aria-disabled', 'false');
   }
 }
 

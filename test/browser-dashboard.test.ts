@@ -388,6 +388,10 @@ describe.skipIf(skipBrowser)('the dashboard page in Chromium', () => {
     await eventually(cell(page, 'bulk.0500', 'pending')).toBe('1');
     expect(await page.evaluate(() => [...(window as any).__changed])).toEqual(['bulk.0500']);
     expect(subscribes.sort()).toEqual(['DashboardBadges', 'FailureSeries', 'JobListCounts']);
+
+    // Deleted behind its back too: the push names them, and they go.
+    await server.sql`delete from jobs where id like 'bulk.%' and id <> 'bulk.0500'`;
+    await eventually(count(page, 'tr[data-job]')).toBe(before + 1);
     await page.close();
   });
 });
