@@ -20,6 +20,8 @@ export const WAIT = { timeout: 20_000 };
 
 export interface Browser {
   context: BrowserContext;
+  /** What the pages' Content-Security-Policy blocked, as Chromium reported it on their consoles. */
+  cspViolations: string[];
   close(): Promise<void>;
 }
 
@@ -32,8 +34,13 @@ export async function launchChromium(): Promise<Browser> {
     headless: true,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
+  const cspViolations: string[] = [];
+  context.on('console', (message) => {
+    if (/Content Security Policy|Refused to/i.test(message.text())) cspViolations.push(`${message.location().url}: ${message.text()}`);
+  });
   return {
     context,
+    cspViolations,
     async close() {
       await context.close();
       rmSync(profile, { recursive: true, force: true });
