@@ -164,7 +164,7 @@ describe.skipIf(skip)('in Chromium', () => {
 
     await post('mutation($input: RecordScanInput!) { recordScan(input: $input) { id } }', { input: { scanType: 'malware', subjectId: 'host-1' } }, 'OPERATOR');
     await eventually(text(page, '#scan-total')).toBe('1');
-    await eventually(text(page, '#scan-types')).toBe('malware: 1');
+    await eventually(text(page, '#scan-types li[data-scan-type="malware"] .num')).toBe('1');
     await post('mutation { upsertJob(input: { id: "patch.apply", version: "1" }) { id } }', {}, 'ADMIN');
     await post('mutation { startExecution(input: { jobId: "patch.apply", targetCount: 3 }) { id } }', {}, 'OPERATOR');
     await eventually(text(page, '#jobs-pending')).toBe('1');
