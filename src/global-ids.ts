@@ -10,6 +10,7 @@ export const GLOBAL_ID_TYPES = [
   'Dashboard',
   'Execution',
   'FailureCount',
+  'FailureSeries',
   'Job',
   'JobLiveCounts',
   'KillSignal',

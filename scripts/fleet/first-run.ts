@@ -92,8 +92,8 @@ export async function fleetFirstRun(options: { clone: string; home: string; env:
       state.instances.length === 3 && state.instances.every((i) => i.state === 'ready') && url.includes(`:${state.balancer.port}/`),
       `${url}, up in ${Date.now() - t0} ms; instances on ${state.instances.map((i) => i.port).join(', ')}, PgBouncer on ${state.pooler.port}`,
     );
-    const me = await gql(url, token, '{ me { id } scanStats { total } }');
-    check('a query with the printed token through HAProxy', me.data?.me?.id === 'dev-superadmin' && !me.errors, JSON.stringify(me.data));
+    const me = await gql(url, token, '{ me { rowId } scanStats { total } }');
+    check('a query with the printed token through HAProxy', me.data?.me?.rowId === 'dev-superadmin' && !me.errors, JSON.stringify(me.data));
 
     let page: Page | null = null;
     if (!existsSync(options.chromiumPath)) {

@@ -1,14 +1,15 @@
 import { hasRole, type Role } from '../auth/roles.js';
-import { DASHBOARD_ID, failureCountId, SCAN_STATS_ID } from '../badge-ids.js';
+import { DASHBOARD_ID, failureCountId, failureSeriesId, SCAN_STATS_ID } from '../badge-ids.js';
 import type { Context } from '../context.js';
 import type { OrchestratorKind } from '../db/orchestrator-events.js';
 import { BadUserInputError, ForbiddenError } from '../errors.js';
-import { MAX_WINDOW_SECONDS } from '../failure-window.js';
+import { MAX_WINDOW_SECONDS, parseSince, parseStep } from '../failure-window.js';
 import { parseGlobalId, type GlobalIdType } from '../global-ids.js';
 import { auditEntryById } from './audit.js';
 import { dashboard } from './dashboard.js';
 import { executionById } from './executions.js';
 import { countFailures } from './failures.js';
+import { failureSeries } from './failure-series.js';
 import { jobById, liveCounts, scheduleById } from './jobs.js';
 import { notificationById } from './notifications.js';
 import { scanStats } from './scans.js';
@@ -44,6 +45,23 @@ function failureCountOf(ctx: Context, rowId: string) {
   return countFailures(ctx, args);
 }
 
+/** A FailureSeries' rowId is window/step, each canonical, then `:KIND` for one kind: `1h/1m`, `1d/1h:EMAIL`. */
+function failureSeriesOf(ctx: Context, rowId: string) {
+  const [shape, kind, ...rest] = rowId.split(':');
+  const [since, step, ...more] = (shape ?? '').split('/');
+  if (rest.length > 0 || more.length > 0 || since === undefined || step === undefined) return Promise.resolve(null);
+  if (kind !== undefined && !KINDS.includes(kind)) return Promise.resolve(null);
+  const args = { since, step, kind: (kind ?? null) as OrchestratorKind | null };
+  try {
+    // The series' own checks (a step that fits its window) stay failureSeries' own: it throws, and this is null.
+    const sinceSeconds = parseSince(since);
+    if (failureSeriesId(sinceSeconds, parseStep(step, sinceSeconds), args.kind) !== rowId) return Promise.resolve(null);
+  } catch {
+    return Promise.resolve(null);
+  }
+  return failureSeries(ctx, args).catch(() => null);
+}
+
 export const NODE_TYPES = {
   Job: { role: 'VIEWER', load: jobById },
   JobLiveCounts: {
@@ -59,6 +77,7 @@ export const NODE_TYPES = {
   Schedule: { role: 'VIEWER', load: scheduleById },
   AuditEntry: { role: 'ADMIN', load: auditEntryById },
   FailureCount: { role: 'VIEWER', load: failureCountOf },
+  FailureSeries: { role: 'VIEWER', load: failureSeriesOf },
   ScanStats: { role: 'VIEWER', load: async (ctx, rowId) => (rowId === SCAN_STATS_ID ? scanStats(ctx) : null) },
   Dashboard: { role: 'VIEWER', load: async (ctx, rowId) => (rowId === DASHBOARD_ID ? dashboard(ctx) : null) },
 } satisfies Partial<Record<GlobalIdType, NodeType_>>;

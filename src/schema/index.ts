@@ -11,6 +11,8 @@ import './execution.js';
 import './kill.js';
 import './scan.js';
 import './failures.js';
+import './failure-series.js';
+import './job-list-live-counts.js';
 import './dashboard.js';
 import './subscriptions.js';
 
