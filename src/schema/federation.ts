@@ -42,8 +42,9 @@ export function checkTypeScopes(ctx: Context, type: GraphQLObjectType): void {
   if (!allowed) throw unauthorized(ctx);
 }
 
+/** Async, so that a refusal is that representation's error (and null), not the whole `_entities` field's. */
 function entity<Row>(typeName: string, load: (ctx: Context, id: string) => Promise<Row | null>) {
-  return (reference: { id: string }, ctx: Context, info: GraphQLResolveInfo): Promise<Row | null> => {
+  return async (reference: { id: string }, ctx: Context, info: GraphQLResolveInfo): Promise<Row | null> => {
     checkTypeScopes(ctx, info.schema.getType(typeName) as GraphQLObjectType);
     return load(ctx, String(reference.id));
   };
