@@ -8,7 +8,7 @@ import { createClient, type Client } from 'graphql-sse';
 import { createYoga } from 'graphql-yoga';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gatewayConfig } from '../deploy/gateway.config.js';
-import { token, until, useTestApp, type GqlResult, type Sender } from './helpers.js';
+import { startTestServer, token, useTestApp, type GqlResult, type Sender } from './helpers.js';
 
 // opsgraph as a subgraph behind a real Hive Gateway (its runtime, configured by
 // deploy/gateway.config.ts), beside a second subgraph that extends Job with the
@@ -188,6 +188,22 @@ describe('opsgraph as a federation subgraph', () => {
     clients.push(anonymous);
     const refused = (await anonymous.iterate({ query: 'subscription { failureCount(since: "1h") { count } }' }).next()).value;
     expect(codes(refused as GqlResult)).toEqual(['UNAUTHENTICATED']);
+  });
+});
+
+describe('_service', () => {
+  it('publishes the SDL with the federation directives, to anyone while introspection is on, and to no one with it off', async () => {
+    const sdl = (await t.gql('{ _service { sdl } }')).data!._service.sdl as string;
+    expect(sdl).toContain('@link(url: "https://specs.apollo.dev/federation/v2.6", import: ["@key"])');
+    expect(sdl.match(/@key\(fields: "id"\)/g)).toHaveLength(3);
+    const closed = await startTestServer(t.databaseUrl, { GRAPHQL_INTROSPECTION: 'off' });
+    try {
+      const refused = await closed.gql('{ _service { sdl } }', {}, 'SUPERADMIN');
+      expect(codes(refused)).toEqual(['FORBIDDEN']);
+      expect(JSON.stringify(refused)).not.toContain('@key');
+    } finally {
+      await closed.stop();
+    }
   });
 });
 

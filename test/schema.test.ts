@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { buildSchema, findBreakingChanges, getNamedType, isAbstractType, isObjectType, printSchema, type GraphQLField, type GraphQLObjectType } from 'graphql';
+import { printSubgraphSchema } from '@apollo/subgraph';
 import { describe, expect, it } from 'vitest';
 import { schema } from '../src/schema/index.js';
 
@@ -26,6 +27,11 @@ describe('printed schema', () => {
   it('schema.graphql is what the builder prints (run npm run codegen)', () => {
     const onDisk = readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8');
     expect(onDisk).toBe(printSchema(schema) + '\n');
+  });
+
+  it('subgraph.graphql is the same schema as a federation subgraph prints it (run npm run codegen)', () => {
+    const onDisk = readFileSync(new URL('../subgraph.graphql', import.meta.url), 'utf8');
+    expect(onDisk).toBe(printSubgraphSchema(schema) + '\n');
   });
 
   it('is a superset of the contract (findBreakingChanges finds nothing)', () => {
