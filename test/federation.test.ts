@@ -269,7 +269,7 @@ describe('_entities, as a gateway calls it', () => {
     statements.length = 0;
     const over = await t.gql(query, { r: many(6_251) }, 'VIEWER');
     expect(codes(over)).toEqual(['QUERY_COST_LIMIT']);
-    expect(over.errors![0].message).toBe('Query Cost limit of 50000 exceeded, found 50008 (6251 representations at a cost of 8 each).');
+    expect(over.errors![0]!.message).toBe('Query Cost limit of 50000 exceeded, found 50008 (6251 representations at a cost of 8 each).');
     expect(statements.filter((s) => /from jobs\b/.test(s))).toEqual([]);
   });
 });
@@ -284,7 +284,7 @@ describe("the gateway's limits and opsgraph's", () => {
     const before = teamRequests;
     const through = await viaGateway(costly.replace(/^\{/, '{ teams { name }'), {}, 'VIEWER');
     expect(codes(through)).toEqual(['QUERY_COST_LIMIT']);
-    expect(through.errors![0].message).toBe(direct.errors![0].message.replace('52500', '52503'));
+    expect(through.errors![0]!.message).toBe(direct.errors![0]!.message.replace('52500', '52503'));
     expect(through.data ?? null).toBeNull();
     expect(teamRequests).toBe(before);
   });
