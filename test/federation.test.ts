@@ -7,8 +7,10 @@ import { parse } from 'graphql';
 import { createClient, type Client } from 'graphql-sse';
 import { createYoga } from 'graphql-yoga';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { gatewayConfig } from '../deploy/gateway.config.js';
 import { startTestServer, token, useTestApp, type GqlResult, type Sender } from './helpers.js';
+import { wsClient } from './ws-client.js';
 
 // opsgraph as a subgraph behind a real Hive Gateway (its runtime, configured by
 // deploy/gateway.config.ts), beside a second subgraph that extends Job with the
@@ -188,6 +190,40 @@ describe('opsgraph as a federation subgraph', () => {
     clients.push(anonymous);
     const refused = (await anonymous.iterate({ query: 'subscription { failureCount(since: "1h") { count } }' }).next()).value;
     expect(codes(refused as GqlResult)).toEqual(['UNAUTHENTICATED']);
+  });
+});
+
+describe('subscriptions over WebSocket from a router', () => {
+  /** A WebSocket that sends `authorization` on its upgrade request, as Apollo Router and Hive Router subscribe to a subgraph. */
+  const upgradeWith = (authorization: string) =>
+    class extends WebSocket {
+      constructor(url: string, protocols?: string | string[]) {
+        super(url, protocols, { headers: { authorization } });
+      }
+    };
+  const firstOf = (client: ReturnType<typeof wsClient>) =>
+    new Promise<GqlResult | { closed: number }>((resolve) => {
+      client.subscribe(
+        { query: 'subscription { failureCount(since: "1h") { id count } }' },
+        { next: (value) => resolve(value as GqlResult), error: (error) => resolve(Array.isArray(error) ? { errors: error } : { closed: (error as { code: number }).code }), complete: () => {} },
+      );
+    });
+
+  it("takes the caller's token from the upgrade request when connection_init carries none", async () => {
+    const viewer = wsClient(t.wsUrl, null, { webSocketImpl: upgradeWith(`Bearer ${await token('VIEWER')}`) });
+    const anonymous = wsClient(t.wsUrl, null);
+    const forged = wsClient(t.wsUrl, null, { webSocketImpl: upgradeWith('Bearer not.a.token') });
+    // The payload's token comes first: a program that sends both is the caller its payload names.
+    const both = wsClient(t.wsUrl, await token('VIEWER'), { webSocketImpl: upgradeWith('Bearer not.a.token') });
+    try {
+      const [fromHeader, none, bad, fromPayload] = await Promise.all([viewer, anonymous, forged, both].map(firstOf));
+      expect(fromHeader).toMatchObject({ data: { failureCount: { count: expect.any(Number) } } });
+      expect(codes(none as GqlResult)).toEqual(['UNAUTHENTICATED']);
+      expect(bad).toEqual({ closed: 4403 });
+      expect(fromPayload).toMatchObject({ data: { failureCount: { count: expect.any(Number) } } });
+    } finally {
+      await Promise.all([viewer, anonymous, forged, both].map((client) => client.dispose()));
+    }
   });
 });
 
