@@ -16,6 +16,13 @@ import { GraphQLError, type ValidationContext } from 'graphql';
  */
 export const OPSGRAPH_LIMITS = { depth: 6, cost: 50_000, aliases: 15, directives: 50, tokens: 1_000 };
 
+/**
+ * What the gateway adds to its part of a query before sending it to opsgraph, in tokens: an `_entities`
+ * fetch's variable, field and type condition (about 20) and a `__typename` per object. The gateway
+ * allows this many fewer, so that what it sends never breaks opsgraph's token limit.
+ */
+export const TOKENS_THE_GATEWAY_ADDS = 100;
+
 /** The refusal opsgraph gives: a validation error with the limit's own code, not armor's "Syntax Error". */
 function refusal(message: string, code: string): GraphQLError {
   return new GraphQLError(message.replace(/^Syntax Error: /, ''), { extensions: { code, http: { status: 400, spec: true } } });
@@ -45,7 +52,7 @@ export function opsgraphLimits(limits = OPSGRAPH_LIMITS): GatewayPlugin[] {
       maxDepth: { n: limits.depth, flattenFragments: true, ...report('QUERY_DEPTH_LIMIT') },
       maxAliases: { n: limits.aliases, ...report('QUERY_ALIAS_LIMIT') },
       maxDirectives: { n: limits.directives, ...report('QUERY_DIRECTIVE_LIMIT') },
-      maxTokens: { n: limits.tokens },
+      maxTokens: { n: limits.tokens - TOKENS_THE_GATEWAY_ADDS },
       costLimit: {
         maxCost: limits.cost,
         objectCost: 2,

@@ -299,9 +299,12 @@ describe('_entities, as a gateway calls it', () => {
     // `... on Job { id version live { running pending } }` costs 2 + 1 + 1 + (2 + 1 + 1) = 8, so 6 250 fit in 50 000.
     const query = 'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Job { id version live { running pending } } } }';
     const many = (n: number) => Array.from({ length: n }, (_, i) => ({ __typename: 'Job', id: i === 0 ? ids.jobs[0] : `fed.none-${i}` }));
+    statements.length = 0;
     const fits = await t.gql(query, { r: many(6_250) }, 'VIEWER');
     expect(fits.errors).toBeUndefined();
     expect(fits.data!._entities[0]).toMatchObject({ id: ids.jobs[0], version: 'v1' });
+    // One statement loads the whole batch, as one loads a whole list.
+    expect(statements.filter((s) => /from jobs\b/.test(s))).toHaveLength(1);
     statements.length = 0;
     const over = await t.gql(query, { r: many(6_251) }, 'VIEWER');
     expect(codes(over)).toEqual(['QUERY_COST_LIMIT']);
@@ -338,6 +341,15 @@ describe("the gateway's limits and opsgraph's", () => {
     const deep = await viaGateway('{ teams { jobs { owningTeam { jobs { owningTeam { jobs { id } } } } } } }', {}, 'VIEWER');
     expect(deep.errors!.map((e) => [e.extensions?.code, e.message])).toEqual([['QUERY_DEPTH_LIMIT', 'Query depth limit of 6 exceeded, found 7.']]);
     expect(deep.data ?? null).toBeNull();
+    expect(teamRequests).toBe(before);
+  });
+
+  it('refuses at the gateway a query over its token limit, which leaves room for what the gateway adds to opsgraph\'s part', async () => {
+    const before = teamRequests;
+    const long = `{ teams { name } ${'__typename '.repeat(896)}}`; // 905 tokens
+    const through = await viaGateway(long, {}, 'VIEWER');
+    expect(through.errors!.map((e) => [e.extensions?.code, e.message])).toEqual([['QUERY_TOKEN_LIMIT', 'Token limit of 900 exceeded.']]);
+    expect(through.data ?? null).toBeNull();
     expect(teamRequests).toBe(before);
   });
 
