@@ -70,8 +70,8 @@ export function opsgraphLimits(limits = OPSGRAPH_LIMITS): GatewayPlugin[] {
 export const gatewayConfig = {
   supergraph: './supergraph.graphql',
   // opsgraph authorises every field itself: the caller's bearer token must reach it, on queries,
-  // mutations and subscriptions alike (the gateway subscribes to opsgraph over SSE, a POST with
-  // `Accept: text/event-stream`, carrying these headers).
+  // mutations and subscriptions alike (the gateway subscribes to opsgraph over SSE, a GET of
+  // /graphql with `Accept: text/event-stream`, carrying these headers).
   propagateHeaders: {
     fromClientToSubgraphs: ({ request }) => ({ authorization: request.headers.get('authorization') }),
   },

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buildSubgraphSchema } from '@apollo/subgraph';
-import { createGatewayRuntime, type GatewayRuntime } from '@graphql-hive/gateway-runtime';
+import { createGatewayRuntime, type GatewayPlugin, type GatewayRuntime } from '@graphql-hive/gateway-runtime';
 import { composeServices } from '@theguild/federation-composition';
 import { parse } from 'graphql';
 import { createClient, type Client } from 'graphql-sse';
@@ -49,6 +49,7 @@ const teamsSchema = buildSubgraphSchema({
 });
 
 const servers: Server[] = [];
+const callsToOpsgraph: { method: string; accept: string | null }[] = [];
 const clients: Client[] = [];
 let gateway: GatewayRuntime;
 let gatewayUrl: string;
@@ -112,7 +113,13 @@ beforeAll(async () => {
   expect(composed.errors ?? []).toEqual([]);
   supergraphSdl = composed.supergraphSdl!;
 
-  gateway = createGatewayRuntime({ ...gatewayConfig, supergraph: supergraphSdl, logging: false });
+  // The documented configuration, plus a record of how the gateway calls opsgraph (nothing else changed).
+  const recordCalls: GatewayPlugin = {
+    onFetch: ({ url, options }) => {
+      if (url.startsWith(t.url)) callsToOpsgraph.push({ method: options.method ?? 'GET', accept: new Headers(options.headers as HeadersInit).get('accept') });
+    },
+  };
+  gateway = createGatewayRuntime({ ...gatewayConfig, supergraph: supergraphSdl, logging: false, plugins: () => [...gatewayConfig.plugins(), recordCalls] });
   gatewayUrl = await listen(gateway);
 });
 
@@ -177,8 +184,11 @@ describe('opsgraph as a federation subgraph', () => {
     const client = createClient({ url: gatewayUrl, headers: { authorization: `Bearer ${await token('VIEWER')}` }, retryAttempts: 0 });
     clients.push(client);
     const badge = client.iterate<{ failureCount: { id: string; count: number } }>({ query: 'subscription { failureCount(since: "1h", kind: EMAIL) { id count } }' });
+    callsToOpsgraph.length = 0;
     const first = (await badge.next()).value;
     expect(first.errors).toBeUndefined();
+    // The gateway subscribed to opsgraph over SSE: GraphQL over HTTP asking for text/event-stream.
+    expect(callsToOpsgraph).toEqual([{ method: 'GET', accept: 'text/event-stream' }]);
     const before = first.data!.failureCount.count;
     const recorded = await viaGateway('mutation { recordOrchestratorEvent(input: { kind: EMAIL, success: false, detail: "550 mailbox full" }) { id } }', {}, 'OPERATOR');
     expect(recorded.errors).toBeUndefined();
