@@ -338,6 +338,16 @@ describe("the gateway's limits and opsgraph's", () => {
     expect(teamRequests).toBe(before);
   });
 
+  it("counts the page sizes the gateway turns into variables: opsgraph refuses the gateway's form of a costly query as it refuses the client's", async () => {
+    const direct = await t.gql(costly, {}, 'VIEWER');
+    const gatewayForm = `query ($first: Int) ${costly.replaceAll('first: 500', 'first: $first')}`;
+    const refused = await t.gql(gatewayForm, { first: 500 }, 'VIEWER');
+    expect(refused.errors!.map((e) => [e.extensions?.code, e.message])).toEqual(direct.errors!.map((e) => [e.extensions?.code, e.message]));
+    expect(refused.data ?? null).toBeNull();
+    const small = await t.gql(gatewayForm, { first: 5 }, 'VIEWER');
+    expect(small.errors).toBeUndefined();
+  });
+
   it('refuse too many aliases alike', async () => {
     const aliased = `{ ${Array.from({ length: 16 }, (_, i) => `a${i}: scriptStatus(jobId: "x")`).join(' ')} }`;
     const direct = await t.gql(aliased, {}, 'VIEWER');

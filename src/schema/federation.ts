@@ -1,16 +1,8 @@
-import {
-  GraphQLError,
-  Kind,
-  type FragmentDefinitionNode,
-  type GraphQLFieldResolver,
-  type GraphQLObjectType,
-  type GraphQLResolveInfo,
-  type GraphQLSchema,
-  type SelectionNode,
-} from 'graphql';
+import { GraphQLError, type GraphQLFieldResolver, type GraphQLObjectType, type GraphQLResolveInfo, type GraphQLSchema } from 'graphql';
 import type { Context } from '../context.js';
 import { ForbiddenError } from '../errors.js';
 import { executionEntity, jobEntity, notificationEntity } from '../resolvers/entities.js';
+import { selectionCost } from '../yoga/cost.js';
 import { LIMIT_CODES } from '../yoga/limits.js';
 import { builder } from './builder.js';
 import { ExecutionRef } from './execution.js';
@@ -54,36 +46,13 @@ builder.asEntity(JobRef, { key: byId, resolveReference: entity('Job', jobEntity)
 builder.asEntity(ExecutionRef, { key: byId, resolveReference: entity('Execution', executionEntity) });
 builder.asEntity(Notification, { key: byId, resolveReference: entity('Notification', notificationEntity) });
 
-/**
- * The cost of one entity of an `_entities` selection, by the rule of the cost limit
- * (src/yoga/limits.ts: 1 per scalar field, 2 per object field or inline fragment, times a
- * literal `first`/`last`, fragments flattened). graphql-armor counts `_entities` once, at
- * validation, when the number of representations (a variable) is not known yet.
- */
-export function selectionCost(selections: readonly SelectionNode[], fragments: Record<string, FragmentDefinitionNode>, seen = new Set<string>()): number {
-  let cost = 0;
-  for (const node of selections) {
-    if (node.kind === Kind.FRAGMENT_SPREAD) {
-      const fragment = fragments[node.name.value];
-      if (fragment && !seen.has(node.name.value)) cost += selectionCost(fragment.selectionSet.selections, fragments, new Set([...seen, node.name.value]));
-      continue;
-    }
-    if (!node.selectionSet) {
-      cost += 1;
-      continue;
-    }
-    const page = node.kind === Kind.FIELD ? node.arguments?.find((arg) => arg.name.value === 'first' || arg.name.value === 'last') : undefined;
-    const times = page?.value.kind === Kind.INT ? Math.max(1, parseInt(page.value.value, 10)) : 1;
-    cost += (2 + selectionCost(node.selectionSet.selections, fragments, seen)) * times;
-  }
-  return cost;
-}
-
 /** Refuses an `_entities` call whose representations, each at its selection's cost, are over GRAPHQL_MAX_COST, before loading any. */
 function limitEntities(resolve: GraphQLFieldResolver<unknown, Context>): GraphQLFieldResolver<unknown, Context> {
   return (root, args: { representations?: unknown[] }, ctx, info) => {
     const count = args.representations?.length ?? 0;
-    const each = Math.max(1, selectionCost(info.fieldNodes.flatMap((node) => node.selectionSet?.selections ?? []), info.fragments));
+    // What one entity's selection costs by the cost limit's rule (src/yoga/cost.ts); armor counted `_entities`
+    // once, at validation, when the number of representations (a variable) was not known yet.
+    const each = Math.max(1, selectionCost(info.fieldNodes.flatMap((node) => node.selectionSet?.selections ?? []), info.fragments, info.variableValues));
     const max = ctx.config.limits.cost;
     if (count * each > max) {
       throw new GraphQLError(
