@@ -261,6 +261,9 @@ describe.skipIf(skip)('in Chromium', () => {
     const response = async () => (await page.locator('.graphiql-response').innerText()).replace(/\s+/g, ' ');
     await eventually(response).toContain('"jobsPending"');
     expect(await response()).not.toContain('"errors"');
+    // GraphiQL's History plugin is there (yoga's bundle left it out) and lists the query that ran.
+    await page.getByRole('button', { name: 'Show History' }).click();
+    await eventually(async () => page.locator('.graphiql-history').innerText()).toContain('Dashboard');
     await page.screenshot({ path: path.join(ARTIFACTS, 'graphiql-welcome.png') });
     await page.close();
   });

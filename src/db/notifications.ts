@@ -126,6 +126,21 @@ export async function countAllByStatus(sql: Sql): Promise<Record<NotificationSta
   return counts;
 }
 
+/**
+ * Seconds since the oldest notification due for delivery became due, 0 when none is: a PENDING row
+ * since it was written or requeued (updated_at), a FAILED row since its retry time came. The worker
+ * takes PENDING rows in id order, so only the first 1000 of them are looked at: each side is one probe
+ * of its partial index, whatever the backlog, as a scrape-time read must be.
+ */
+export async function oldestDueAge(sql: Sql): Promise<number> {
+  const [row] = await sql<{ seconds: number }[]>`
+    select coalesce(extract(epoch from now() - least(
+      (select min(updated_at) from (select updated_at from notifications where status = 'PENDING' order by id limit 1000) head),
+      (select min(next_retry_at) from notifications where status = 'FAILED' and next_retry_at <= now())
+    )), 0)::float8 as seconds`;
+  return Math.max(0, row!.seconds);
+}
+
 // --- the delivery worker's statements -----------------------------------------
 
 /**
