@@ -204,7 +204,7 @@ describe('opsgraph as a federation subgraph', () => {
 });
 
 describe('subscriptions over WebSocket from a router', () => {
-  /** A WebSocket that sends `authorization` on its upgrade request, as Apollo Router and Hive Router subscribe to a subgraph. */
+  /** A WebSocket that sends `authorization` on its upgrade request, as a router that propagates headers to a WebSocket subgraph does. */
   const upgradeWith = (authorization: string) =>
     class extends WebSocket {
       constructor(url: string, protocols?: string | string[]) {
