@@ -53,6 +53,11 @@ export async function findNotification(sql: Sql, id: string): Promise<Notificati
   return row ?? null;
 }
 
+export async function notificationsByIds(sql: Sql, ids: readonly string[]): Promise<NotificationRow[]> {
+  return sql<NotificationRow[]>`
+    select ${COLUMNS(sql)} from notifications where id = any(${sql.array(ids as string[])}::bigint[])`;
+}
+
 /** Locks the row for the caller's transaction; `claimed` says whether a worker is delivering it now. */
 export async function lockNotification(
   sql: Sql,
