@@ -11,7 +11,7 @@ const ExecutionStatusEnum = builder.enumType('ExecutionStatus', {
   values: ['PENDING', 'RUNNING', 'COMPLETED', 'FAILED'] as const,
 });
 
-const ExecutionRef = builder.objectRef<ExecutionRow>('Execution').implement({
+export const ExecutionRef = builder.objectRef<ExecutionRow>('Execution').implement({
   authScopes: { viewer: true },
   interfaces: [NodeRef],
   fields: (t) => ({
