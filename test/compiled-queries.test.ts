@@ -23,7 +23,7 @@ beforeAll(async () => {
 describe('compiled queries (graphql-jit)', () => {
   it('answers a list the same compiled as on graphql-js, and compiles its document once', async () => {
     const before = await compiled();
-    const [first, ...later] = await thrice('{ jobs { id version description inventory live { running pending } scriptStatus createdAt } }');
+    const [first, ...later] = await thrice('{ jobs { id: rowId version description inventory live { running pending } scriptStatus createdAt } }');
     expect(first!.errors).toBeUndefined();
     expect(first!.data!.jobs.find((job: { id: string }) => job.id === 'jit-a')).toMatchObject({ live: { running: 0, pending: 1 } });
     for (const result of later) expect(result).toEqual(first);
@@ -52,7 +52,7 @@ describe('compiled queries (graphql-jit)', () => {
   });
 
   it('coerces variables afresh on every run', async () => {
-    const query = 'query ($id: ID!) { job(id: $id) { id version } }';
+    const query = 'query ($id: ID!) { job(id: $id) { id: rowId version } }';
     for (const id of ['jit-a', 'jit-b', 'jit-a', 'none']) {
       const result = await t.gql(query, { id }, 'VIEWER');
       expect(result.errors).toBeUndefined();
@@ -63,7 +63,7 @@ describe('compiled queries (graphql-jit)', () => {
   });
 
   it('runs the operation a request names in a document of several, never a cached other one', async () => {
-    const query = 'query A { job(id: "jit-a") { id } } query B { job(id: "jit-b") { id } }';
+    const query = 'query A { job(id: "jit-a") { id: rowId } } query B { job(id: "jit-b") { id: rowId } }';
     for (const name of ['A', 'B', 'A', 'B', 'B', 'A']) {
       const res = await fetch(t.url, {
         method: 'POST',

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { Services } from '../src/context.js';
 import type { Sql } from '../src/db/client.js';
 import { MAX_SERIES_STEPS, parseSince, parseStep } from '../src/failure-window.js';
+import { globalId } from '../src/global-ids.js';
 import { failureSeries, type FailureSeries } from '../src/resolvers/failure-series.js';
 import { countFailures } from '../src/resolvers/failures.js';
 import { codes, useTestApp } from './helpers.js';
@@ -198,13 +199,13 @@ describe('Query.failureSeries over HTTP', () => {
     statements.length = 0;
     const { data, errors } = await t.gql(`{ failureSeries(since: "60m", step: "60s", kind: FILE) { id total points { count } } }`, {}, 'VIEWER');
     expect(errors).toBeUndefined();
-    expect(data!.failureSeries.id).toBe('1h/1m:FILE');
+    expect(data!.failureSeries.id).toBe(globalId('FailureSeries', '1h/1m:FILE'));
     expect(data!.failureSeries.total).toBeGreaterThanOrEqual(1);
     const reads = statements.filter((text) => !/pg_catalog\.pg_type/.test(text));
     expect(reads).toHaveLength(1);
     expect(reads[0]).toMatch(/orchestrator_failure_series/);
     const defaults = await t.gql(`{ failureSeries { id since step kind points { at } } }`, {}, 'VIEWER');
-    expect(defaults.data!.failureSeries).toMatchObject({ id: '1h/1m', since: '1h', step: '1m', kind: null });
+    expect(defaults.data!.failureSeries).toMatchObject({ id: globalId('FailureSeries', '1h/1m'), since: '1h', step: '1m', kind: null });
   });
 
   it('matches failureCount in the same request when nothing is written meanwhile', async () => {

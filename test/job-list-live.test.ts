@@ -16,7 +16,7 @@ afterAll(async () => {
 });
 
 const JOBS = 1000;
-const LIST = 'subscription { jobListLiveCounts { complete changed { id running pending } removed } }';
+const LIST = 'subscription { jobListLiveCounts { complete changed { id: rowId running pending } removed } }';
 const name = (i: number) => `job-${String(i).padStart(4, '0')}`;
 
 interface Counts {
@@ -71,7 +71,7 @@ function applied(w: Watched): Counts[] {
 }
 
 async function listed(): Promise<Counts[]> {
-  const { data } = await t.gql('{ jobs { id live { running pending } } }', {}, 'VIEWER');
+  const { data } = await t.gql('{ jobs { id: rowId live { running pending } } }', {}, 'VIEWER');
   return data!.jobs.map((job: any) => ({ id: job.id, ...job.live }));
 }
 

@@ -64,7 +64,7 @@ describe('the kill feed during an outage that stalls rather than fails', () => {
     const feed = new KillFeed(new EventTarget() as unknown as PgEventTarget, sql, createLogger('silent'));
 
     await t.gql('mutation { upsertJob(input: { id: "stalled", version: "1" }) { id } }', {}, 'ADMIN');
-    const started = await t.gql('mutation { startExecution(input: { jobId: "stalled", targetCount: 1 }) { id } }', {}, 'OPERATOR');
+    const started = await t.gql('mutation { startExecution(input: { jobId: "stalled", targetCount: 1 }) { id: rowId } }', {}, 'OPERATOR');
     const execId = started.data!.startExecution.id as string;
     await settle(300); // the feed's first read (its high-water mark) is done
 

@@ -3,7 +3,7 @@ import type { Sql } from '../src/db/client.js';
 import type { TestApp } from './helpers.js';
 
 export const RECORD = `mutation ($input: RecordScanInput!) {
-  recordScan(input: $input) { id scanType subjectId scannedBy createdAt }
+  recordScan(input: $input) { id rowId scanType subjectId scannedBy createdAt }
 }`;
 export const STATS = `{ scanStats { stats { scanType count } total updatedAt } }`;
 export const REBALANCE = `mutation { rebalanceScanStats { stats { scanType count } total updatedAt } }`;

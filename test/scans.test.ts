@@ -57,9 +57,9 @@ describe('roles', () => {
     expect(result.errors).toBeUndefined();
     const scan = result.data!.recordScan;
     expect(scan).toMatchObject({ scanType: 'checkin', subjectId: 'badge-7', scannedBy: 'gate-3' });
-    expect(scan.id).toMatch(/^\d+$/);
+    expect(scan.rowId).toMatch(/^\d+$/);
     expect(Date.now() - Date.parse(scan.createdAt)).toBeLessThan(60_000);
-    const [row] = await t.sql`select scan_type, subject_id, scanned_by from scans where id = ${scan.id}`;
+    const [row] = await t.sql`select scan_type, subject_id, scanned_by from scans where id = ${scan.rowId}`;
     expect(row).toEqual({ scan_type: 'checkin', subject_id: 'badge-7', scanned_by: 'gate-3' });
     expect(await cache(t.sql)).toEqual([{ scanType: 'checkin', count: 1 }]);
   });
@@ -194,7 +194,7 @@ describe('rebalanceScanStats', () => {
   it('is listed by auditLog, newest first, page by page', async () => {
     const AUDIT = `query ($after: String) {
       auditLog(first: 2, after: $after, action: "rebalanceScanStats") {
-        totalCount pageInfo { hasNextPage endCursor } nodes { id actor action details }
+        totalCount pageInfo { hasNextPage endCursor } nodes { id: rowId actor action details }
       }
     }`;
     await t.gql(REBALANCE, {}, { token: await token('SUPERADMIN', 'root-2') });

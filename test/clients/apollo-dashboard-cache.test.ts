@@ -2,6 +2,7 @@ import { gql } from '@apollo/client';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { createApolloClient } from '../../examples/apollo.js';
+import { globalId } from '../../src/global-ids.js';
 import { token, useTestApp } from '../helpers.js';
 
 // Issue 30's API through Apollo Client 4's InMemoryCache, as the page's
@@ -67,8 +68,9 @@ describe('Apollo Client 4 with the dashboard API', () => {
     await operator('mutation { recordOrchestratorEvent(input: { kind: EMAIL, success: false }) { id } }');
     await vi.waitFor(() => expect(query.values.at(-1)!.failureSeries.total).toBe(before + 1), WAIT);
     const cached = apollo.client.cache.extract() as Record<string, { total?: number }>;
-    expect(Object.keys(cached).filter((key) => key.startsWith('FailureSeries:'))).toEqual(['FailureSeries:1h/1m']);
-    expect(cached['FailureSeries:1h/1m']!.total).toBe(before + 1);
+    const key = `FailureSeries:${globalId('FailureSeries', '1h/1m')}`;
+    expect(Object.keys(cached).filter((k) => k.startsWith('FailureSeries:'))).toEqual([key]);
+    expect(cached[key]!.total).toBe(before + 1);
     sub.stop();
     query.stop();
   });
@@ -79,7 +81,7 @@ describe('Apollo Client 4 with the dashboard API', () => {
     }
     const query = watch<{ jobs: { id: string; live: { running: number; pending: number } }[] }>(apollo.client.watchQuery({ query: JOBS }));
     await vi.waitFor(() => expect(query.values.length).toBeGreaterThan(0), WAIT);
-    const pendingOf = (id: string) => query.values.at(-1)!.jobs.find((job) => job.id === id)!.live.pending;
+    const pendingOf = (id: string) => query.values.at(-1)!.jobs.find((job) => job.id === globalId('Job', id))!.live.pending;
     expect([pendingOf('apollo.a'), pendingOf('apollo.b')]).toEqual([0, 0]);
     const sub = await live(() => apollo.client.subscribe({ query: JOB_LIST_LIVE }));
     expect(sub.pushes[0].jobListLiveCounts.complete).toBe(true);
@@ -90,7 +92,7 @@ describe('Apollo Client 4 with the dashboard API', () => {
     expect(sub.pushes.at(-1).jobListLiveCounts).toEqual({
       __typename: 'JobListLiveCounts',
       complete: false,
-      changed: [{ __typename: 'JobLiveCounts', id: 'apollo.b', running: 0, pending: 1 }],
+      changed: [{ __typename: 'JobLiveCounts', id: globalId('JobLiveCounts', 'apollo.b'), running: 0, pending: 1 }],
       removed: [],
     });
     sub.stop();

@@ -132,7 +132,7 @@ async function timeTo503(port: number, t0: number): Promise<{ sentMs: number; an
   return { sentMs: Math.round(answers[first]!.sentMs), answeredMs: Math.round(answers[first]!.answeredMs), healthzMs: await healthz };
 }
 
-const KILLS = 'subscription($ids: [ID!], $after: ID) { killSignals(execIds: $ids, after: $after) { id } }';
+const KILLS = 'subscription($ids: [ID!], $after: ID) { killSignals(execIds: $ids, after: $after) { id: rowId } }';
 
 /** An agent as examples/agent.ts runs one: after every lost connection it subscribes again with after = the last id it got. */
 function agent(wsUrl: string, bearer: string, execId: string) {
@@ -184,7 +184,7 @@ it.skipIf(skip)('rolls all three instances under HTTP load and 300 subscribers: 
   const bearer = state.token;
   const setup = new Agent({ keepAlive: true, maxSockets: 1 });
   expect((await post(url, setup, bearer, 'mutation { upsertJob(input: { id: "roll", version: "1" }) { id } }')).failure).toBeUndefined();
-  const started = await post(url, setup, bearer, 'mutation { startExecution(input: { jobId: "roll", targetCount: 1 }) { id } }');
+  const started = await post(url, setup, bearer, 'mutation { startExecution(input: { jobId: "roll", targetCount: 1 }) { id: rowId } }');
   const execId: string = started.data!.startExecution.id;
 
   // 300 dashboards on a badge, reconnecting as the badge page does (public/app.js), only sooner.

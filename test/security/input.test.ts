@@ -124,7 +124,7 @@ describe('fast-check: every string argument of every mutation', () => {
       role: 'ADMIN',
       strings: ['id', 'version', 'description'],
       send: ([id, version, description]) =>
-        t.gql('mutation($i: JobInput!) { upsertJob(input: $i) { id version description } }', { i: { id, version, description } }, 'ADMIN'),
+        t.gql('mutation($i: JobInput!) { upsertJob(input: $i) { id: rowId version description } }', { i: { id, version, description } }, 'ADMIN'),
       readBack: async ([id, version, description]) => {
         const read = await t.gql('query($id: ID!) { job(id: $id) { id version description } }', { id }, 'VIEWER');
         return [[{ id, version, description }, read.data!.job]];
@@ -143,7 +143,7 @@ describe('fast-check: every string argument of every mutation', () => {
     upsertSchedule: {
       role: 'ADMIN',
       strings: ['id', 'jobId', 'cron'],
-      send: ([id, jobId, cron]) => t.gql('mutation($i: ScheduleInput!) { upsertSchedule(input: $i) { id jobId cron } }', { i: { id, jobId, cron } }, 'ADMIN'),
+      send: ([id, jobId, cron]) => t.gql('mutation($i: ScheduleInput!) { upsertSchedule(input: $i) { id: rowId jobId cron } }', { i: { id, jobId, cron } }, 'ADMIN'),
       readBack: async ([id, jobId, cron], result) => [[{ id, jobId, cron }, result.data!.upsertSchedule]],
     },
     recordScan: {
