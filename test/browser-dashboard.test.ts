@@ -34,7 +34,7 @@ describe.skipIf(skipBrowser)('the dashboard page in Chromium', () => {
     call('mutation($input: RecordOrchestratorEventInput!) { recordOrchestratorEvent(input: $input) { id } }', { input: { kind, success: false, detail: 'browser test', occurredAt } }, 'OPERATOR');
   const upsertJob = (id: string) => call('mutation($id: ID!) { upsertJob(input: { id: $id, version: "1.0", description: "browser test" }) { id } }', { id }, 'ADMIN');
   const startExecution = async (jobId: string, targetCount: number) =>
-    (await call('mutation($jobId: ID!, $n: Int!) { startExecution(input: { jobId: $jobId, targetCount: $n }) { id } }', { jobId, n: targetCount }, 'OPERATOR')).startExecution.id as string;
+    (await call('mutation($jobId: ID!, $n: Int!) { startExecution(input: { jobId: $jobId, targetCount: $n }) { id: rowId } }', { jobId, n: targetCount }, 'OPERATOR')).startExecution.id as string;
   const report = (execId: string, agentId: string, success: boolean) =>
     call('mutation($input: ExecutionResultInput!) { reportExecutionResult(input: $input) { status } }', { input: { execId, agentId, success } }, 'OPERATOR');
   const cell = (page: Page, jobId: string, column: 'running' | 'pending') => text(page, `tr[data-job="${jobId}"] [data-testid="${column}"]`);

@@ -6,6 +6,7 @@
 import { createClient as createSseClient, type Client as SseClient } from 'graphql-sse';
 import type { Client } from 'graphql-ws';
 import { afterAll, describe, expect, it } from 'vitest';
+import { globalId } from '../src/global-ids.js';
 import { settle, token, until, useSecondInstance, useTestApp, type TestServer } from './helpers.js';
 import { wsClient } from './ws-client.js';
 
@@ -64,8 +65,8 @@ describe('Subscription.failureSeries', () => {
     for (const w of watchers) expect(w.errors).toEqual([]);
     const base = lastOf(watchers[0]!).total as number;
     const query = await t.gql(`{ failureSeries(since: "60m", step: "3600s", kind: TRAFFIC) { id total } }`, {}, 'VIEWER');
-    expect(query.data!.failureSeries).toEqual({ id: '1h/1h:TRAFFIC', total: base });
-    for (const w of watchers) expect(lastOf(w)).toMatchObject({ id: '1h/1h:TRAFFIC', since: '1h', step: '1h', kind: 'TRAFFIC', total: base });
+    expect(query.data!.failureSeries).toEqual({ id: globalId('FailureSeries', '1h/1h:TRAFFIC'), total: base });
+    for (const w of watchers) expect(lastOf(w)).toMatchObject({ id: globalId('FailureSeries', '1h/1h:TRAFFIC'), since: '1h', step: '1h', kind: 'TRAFFIC', total: base });
 
     await recordFailure('TRAFFIC');
     await until(() => watchers.every((w) => lastOf(w).total === base + 1), 10_000);

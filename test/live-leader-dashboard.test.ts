@@ -20,7 +20,7 @@ const INSTANCES = 3;
 const PER_INSTANCE = 20;
 const CHANGES = 4;
 const SERIES = 'subscription { failureSeries(since: "7d", step: "1d") { total } }';
-const JOB_LIST = 'subscription { jobListLiveCounts { complete changed { id running pending } removed } }';
+const JOB_LIST = 'subscription { jobListLiveCounts { complete changed { id: rowId running pending } removed } }';
 
 let pg: EmbeddedDatabase;
 let dir: string;

@@ -174,6 +174,7 @@ describe('node and nodes', () => {
       notifications(first: 1) { nodes { id rowId subject } }
       auditLog(first: 1) { nodes { id rowId action } }
       failureCount(since: "60m", kind: EMAIL) { id rowId count }
+      failureSeries(since: "60m", step: "60s", kind: EMAIL) { id rowId total }
       scanStats { id rowId total }
       dashboard { id rowId deadLetterCount }
     }`);
@@ -185,6 +186,7 @@ describe('node and nodes', () => {
       [direct.notifications.nodes[0], '... on Notification { id rowId subject }'],
       [direct.auditLog.nodes[0], '... on AuditEntry { id rowId action }'],
       [direct.failureCount, '... on FailureCount { id rowId count }'],
+      [direct.failureSeries, '... on FailureSeries { id rowId total }'],
       [direct.scanStats, '... on ScanStats { id rowId total }'],
       [direct.dashboard, '... on Dashboard { id rowId deadLetterCount }'],
     ] as const;
@@ -193,6 +195,7 @@ describe('node and nodes', () => {
       expect(read.node).toMatchObject(object);
     }
     expect(direct.failureCount.rowId).toBe('1h:EMAIL'); // asked as 60m: one badge, one id
+    expect(direct.failureSeries.rowId).toBe('1h/1m:EMAIL');
     expect(direct.job.live.pending).toBe(1);
     // nodes: in order, repeats and unknowns included, in one round trip.
     const all = pick.map(([object]) => object.id);
@@ -262,6 +265,9 @@ describe('node and nodes', () => {
       b64('FailureCount:60m'), // 1h's badge is 1h
       b64('FailureCount:1h:NOPE'),
       b64('FailureCount:8d'),
+      b64('FailureSeries:60m/1m'),
+      b64('FailureSeries:1h/2h'), // a step longer than its window
+      b64('FailureSeries:1h'),
       b64('FailureCount:99999999999999999999d'),
       b64('ScanStats:other'),
       b64('Dashboard:'),
