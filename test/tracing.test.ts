@@ -6,11 +6,12 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { token, useTestApp } from './helpers.js';
+import WebSocket from 'ws';
+import { token, until, useTestApp } from './helpers.js';
 import { eventually } from './notifications-receiver.js';
 
 const exporter = new InMemorySpanExporter();
-const t = useTestApp({ NOTIFICATION_WORKER: 'on', GRAPHQL_JIT_AFTER: '0' }, { spanExporter: exporter });
+const t = useTestApp({ NOTIFICATION_WORKER: 'on', LIVE_COALESCE_INTERVAL: '20ms' }, { spanExporter: exporter });
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const CALLER_SPAN = '00f067aa0ba902b7';
@@ -141,5 +142,65 @@ describe('a notification', () => {
     });
     await eventually(async () => byName(spansOf(TRACE_ID), 'finishSent')[0], 5000, 'the finish statement');
     expect(parentOf(one(spansOf(TRACE_ID), 'finishSent'))).toBe(delivery.spanContext().spanId);
+  });
+});
+
+describe('live badges', () => {
+  const dead = () => t.sql`insert into notifications (channel, recipient, subject, body, status) values ('LOG', 'ops', 'x', 'y', 'DEAD')`;
+
+  it('give a span per graphql-ws subscription, and a pass span whose pushes are events, not a span per socket', async () => {
+    const sockets = await Promise.all(
+      [0, 1].map(async () => {
+        const ws = new WebSocket(t.wsUrl, 'graphql-transport-ws');
+        const messages: any[] = [];
+        ws.on('message', (data) => messages.push(JSON.parse(String(data))));
+        await new Promise((resolve) => ws.once('open', resolve));
+        ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${await token('VIEWER')}` } }));
+        await until(() => messages.some((m) => m.type === 'connection_ack'));
+        ws.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: 'subscription Dead { deadLetterCount }' } }));
+        return { ws, nexts: () => messages.filter((m) => m.type === 'next') };
+      }),
+    );
+    await until(() => sockets.every((s) => s.nexts().length === 1));
+    exporter.reset();
+    await dead();
+    await until(() => sockets.every((s) => s.nexts().length === 2));
+    const pass = await eventually(async () => exporter.getFinishedSpans().find((span) => span.name === 'live pass'), 5000, 'the pass span');
+    const spans = spansOf(pass.spanContext().traceId);
+    expect(parentOf(one(spans, 'live recompute'))).toBe(pass.spanContext().spanId);
+    expect(parentOf(one(spans, 'live fan-out'))).toBe(pass.spanContext().spanId);
+    const pushes = pass.events.filter((event) => event.name === 'push');
+    expect(pushes.map((event) => [event.attributes!['opsgraph.live.badge'], event.attributes!['opsgraph.live.listeners']])).toEqual([['deadLetterCount', 1]]);
+    // One fan-out group for both sockets: no span per socket.
+    expect(spans.filter((span) => span.name.startsWith('subscription'))).toEqual([]);
+
+    for (const { ws } of sockets) ws.send(JSON.stringify({ id: '1', type: 'complete' }));
+    const subscriptions = await eventually(async () => {
+      const found = exporter.getFinishedSpans().filter((span) => span.name === 'subscription Dead');
+      return found.length === 2 && found;
+    }, 5000, 'the subscription spans');
+    for (const span of subscriptions) {
+      expect(span.attributes).toMatchObject({ 'graphql.operation.type': 'subscription', 'opsgraph.live.badge': 'deadLetterCount', 'network.protocol.name': 'graphql-ws' });
+    }
+    for (const { ws } of sockets) ws.terminate();
+  });
+
+  it('give a span per SSE subscription, under its HTTP request', async () => {
+    const abort = new AbortController();
+    const res = await fetch(t.url, {
+      method: 'POST',
+      signal: abort.signal,
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${await token('VIEWER')}`, traceparent },
+      body: JSON.stringify({ query: 'subscription DeadSse { deadLetterCount }' }),
+    });
+    const reader = res.body!.getReader();
+    let text = '';
+    while (!text.includes('deadLetterCount')) text += new TextDecoder().decode((await reader.read()).value);
+    abort.abort();
+    const subscription = await eventually(async () => byName(spansOf(TRACE_ID), 'subscription.DeadSse')[0], 5000, 'the SSE subscription span');
+    const spans = spansOf(TRACE_ID);
+    expect(parentOf(one(spans, 'subscription DeadSse'))).toBe(one(spans, 'POST /graphql').spanContext().spanId);
+    expect(parentOf(subscription)).toBe(one(spans, 'subscription DeadSse').spanContext().spanId);
+    expect(subscription.attributes['graphql.execute.operationType']).toBe('subscription');
   });
 });

@@ -1,5 +1,5 @@
 import { context, SpanKind, trace, type Span } from '@opentelemetry/api';
-import type { ExecutionArgs } from 'graphql';
+import { getOperationAST, type ExecutionArgs } from 'graphql';
 import { operationContexts, tracing } from './tracing.js';
 
 /** Now, in milliseconds since the epoch with a fraction: a span's start or end given after the fact. */
@@ -61,7 +61,7 @@ export function tracePass(timing: PassTiming | null, changed: number): PassTrace
 export function subscriptionSpan(args: ExecutionArgs, badge: string): Span | null {
   const t = tracing();
   if (t === null) return null;
-  const name = args.operationName ?? undefined;
+  const name = getOperationAST(args.document, args.operationName)?.name?.value;
   return t.tracer.startSpan(
     name ? `subscription ${name}` : 'subscription',
     {
