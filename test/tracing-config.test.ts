@@ -4,7 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../src/config.js';
 import { loadTracingConfig } from '../src/tracing/config.js';
 import { startSdk } from '../src/tracing/sdk.js';
+import { types } from 'node:util';
 import { ROOT_CONTEXT, SpanKind, trace, TraceFlags } from '@opentelemetry/api';
+import { createSql } from '../src/db/client.js';
+import { setTracing } from '../src/tracing/tracing.js';
 
 describe('tracing configuration', () => {
   it('is off without an endpoint or exporter, and with OTEL_SDK_DISABLED or OTEL_TRACES_EXPORTER=none', () => {
@@ -68,5 +71,24 @@ describe('tracing configuration', () => {
     const always = startSdk(loadTracingConfig({ OTEL_TRACES_EXPORTER: 'console', OTEL_TRACES_SAMPLER: 'always_off' })!, 'test');
     expect(always.tracer.startSpan('x', {}, caller).isRecording()).toBe(false);
     await Promise.all([sdk.shutdown(), always.shutdown()]);
+  });
+});
+
+describe('tracing off', () => {
+  it('leaves the pool as postgres.js made it: the statement wrapper exists only with tracing on', async () => {
+    const url = 'postgres://nobody@127.0.0.1:1/none';
+    const off = createSql(url, 1);
+    expect(types.isProxy(off)).toBe(false);
+    const sdk = startSdk(loadTracingConfig({ OTEL_TRACES_EXPORTER: 'console' })!, 'test');
+    setTracing(sdk);
+    try {
+      const on = createSql(url, 1);
+      expect(types.isProxy(on)).toBe(true);
+      await on.end({ timeout: 0 });
+    } finally {
+      setTracing(null);
+      await sdk.shutdown();
+    }
+    await off.end({ timeout: 0 });
   });
 });

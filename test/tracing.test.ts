@@ -89,8 +89,8 @@ describe('one request', () => {
     }
   });
 
-  it('starts a trace of its own without a traceparent, and names the errors of a bad document', async () => {
-    const result = await post('query Broken { dashboard { nope } }', {});
+  it('starts a trace of its own for a malformed traceparent, and names the errors of a bad document', async () => {
+    const result = await post('query Broken { dashboard { nope } }', {}, { traceparent: `00-${'z'.repeat(32)}-${CALLER_SPAN}-01`.padEnd(2000, 'x') });
     expect(result.errors).toBeDefined();
     await eventually(async () => exporter.getFinishedSpans().some((span) => span.name === 'POST /graphql'), 5000, 'the HTTP span');
     const http = one(exporter.getFinishedSpans(), 'POST /graphql');
