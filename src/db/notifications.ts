@@ -31,7 +31,7 @@ export interface ClaimedNotification {
   body: string;
   /** Failed attempts so far: this delivery is attempt retryCount + 1. */
   retryCount: number;
-  /** The trace of the request that queued it (sql/00210), when tracing was on. */
+  /** The trace of the request that queued it (sql/00220), when tracing was on. */
   traceParent: string | null;
 }
 
