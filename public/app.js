@@ -1,61 +1,54 @@
-// The live badge page. Badges stream over graphql-ws (the client is the
-// browser build graphql-ws ships); queries and mutations are POSTed to /graphql.
+// The dashboard page: signs in with a pasted token, streams the badges over
+// graphql-ws (the browser build graphql-ws ships) and POSTs queries and
+// mutations to /graphql. The sections live in their own modules.
 import { createClient } from '/assets/vendor/graphql-ws/client.js';
+import { announce, resetAnnouncer } from './announce.js';
+import { clearBadges, showDashboard } from './badges.js';
+import { WINDOWS, clearSeries, renderSeries, renderTable } from './chart.js';
+import { loadDeadLetters, resetDeadLetters } from './dead-letters.js';
+import { $ } from './dom.js';
+import { DASHBOARD, FAILURE_SERIES, JOB_COUNTS, ME, RANK, REBALANCE, endpoint, errorText, post } from './gql.js';
+import { applyJobCounts, loadJobs, resetJobs } from './jobs.js';
 
 const TOKEN_KEY = 'opsgraph.token';
 const WINDOW_KEY = 'opsgraph.failureWindow';
-const ROLE_RANK = { VIEWER: 1, OPERATOR: 2, ADMIN: 3, SUPERADMIN: 4 };
 /** opsgraph closes a socket with this code when its token expires. */
 const TOKEN_EXPIRED = 4403;
-const WINDOW_TEXT = { '15m': 'the last 15 minutes', '1h': 'the last hour', '24h': 'the last 24 hours', '7d': 'the last 7 days' };
-
-const DASHBOARD = `subscription DashboardBadges {
-  dashboard { deadLetterCount jobsRunning jobsPending scanStats { total stats { scanType count } } }
-}`;
-const FAILURES = `subscription FailureBadge($since: String!) {
-  failureCount(since: $since) { since count asOf }
-}`;
-const ME = 'query Me { me { id roles } }';
-const DEAD = `query DeadNotifications {
-  notifications(status: DEAD, first: 50) {
-    totalCount
-    nodes { id channel recipient subject retryCount lastError createdAt }
-  }
-}`;
-const REQUEUE = 'mutation Requeue($id: ID!) { requeueNotification(id: $id) { id status } }';
-const REBALANCE = 'mutation Rebalance { rebalanceScanStats { total } }';
-
-const endpoint = new URL('/graphql', location.href).href;
-const $ = (id) => document.getElementById(id);
 
 /** The signed-in session; null when signed out. `fatal` stops socket events from overwriting an auth state. */
 let session = null;
 let lastUpdateAt = null;
+let lastSeries = null;
 
 // --- status line -------------------------------------------------------------
 
 const STATUS_TEXT = {
   'signed-out': 'Not signed in. Paste a token below.',
+  expired: 'Signed out: your token has expired. Paste a new one below.',
   connecting: 'Connecting…',
   live: 'Live',
   reconnecting: 'Disconnected, reconnecting…',
+  offline: 'Offline: this browser has no network. The numbers below are as of the time shown; they resume when it is back.',
   forbidden: 'Forbidden: this token may not read the dashboard (it needs at least the VIEWER role).',
   error: 'Something went wrong.',
 };
 
+/** An expired token is a signed-out state too, with its own words. */
 function setStatus(state, text = STATUS_TEXT[state]) {
   const el = $('connection');
-  if (el.dataset.state === state && el.textContent === text) return; // do not re-announce
-  el.dataset.state = state;
+  const shown = state === 'expired' ? 'signed-out' : state;
+  if (el.dataset.state === shown && el.textContent === text) return; // do not re-announce
+  el.dataset.state = shown;
   el.textContent = text;
+  document.body.dataset.auth = shown === 'signed-out' || shown === 'forbidden' ? 'out' : 'in';
 }
 
 /** Shows a GraphQL error's meaning; auth errors end the session's streaming. */
 function showErrors(errors) {
   const code = errors[0]?.extensions?.code;
   if (code === 'UNAUTHENTICATED') {
-    endStreaming();
-    setStatus('signed-out', `Not signed in: ${errors[0].message}. Paste a valid token below.`);
+    if (/expired/i.test(errors[0].message)) signOut('expired');
+    else signOut('signed-out', `Not signed in: ${errorText(errors[0])}. Paste a valid token below.`);
   } else if (code === 'FORBIDDEN') {
     endStreaming();
     setStatus('forbidden');
@@ -64,8 +57,7 @@ function showErrors(errors) {
     const own = session;
     if (!own || own.retryTimer) return;
     endStreaming();
-    const text = errors.map((e) => e.message.replace(/\.$/, '')).join('; ');
-    setStatus('error', `Error: ${text}. Retrying in 5 s.`);
+    setStatus('error', `Error: ${errors.map(errorText).join('; ')}. Retrying in 5 s.`);
     own.retryTimer = setTimeout(() => {
       own.retryTimer = null;
       if (own !== session) return;
@@ -88,90 +80,61 @@ function renderUpdated() {
 }
 setInterval(renderUpdated, 1000);
 
-function markUpdated() {
+/** Marks a live value's arrival; the first of each kind after sign-in completes the sign-in-to-live measure. */
+function arrived(own, what) {
   lastUpdateAt = Date.now();
   renderUpdated();
-}
-
-// --- HTTP --------------------------------------------------------------------
-
-async function post(query, variables = {}) {
-  const headers = { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json' };
-  if (session?.token) headers.authorization = `Bearer ${session.token}`;
-  const response = await fetch(endpoint, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
-  return response.json();
-}
-
-// --- badges ------------------------------------------------------------------
-
-function setText(id, value) {
-  $(id).textContent = value === null || value === undefined ? '–' : String(value);
-}
-
-function clearBadges() {
-  for (const id of ['failure-count', 'dead-letter-count', 'jobs-running', 'jobs-pending', 'scan-total']) setText(id, null);
-  $('scan-types').replaceChildren();
-}
-
-function showDashboard({ dashboard }) {
-  const previousDead = $('dead-letter-count').textContent;
-  setText('dead-letter-count', dashboard.deadLetterCount);
-  setText('jobs-running', dashboard.jobsRunning);
-  setText('jobs-pending', dashboard.jobsPending);
-  setText('scan-total', dashboard.scanStats.total);
-  $('scan-types').replaceChildren(
-    ...dashboard.scanStats.stats.map(({ scanType, count }) => {
-      const li = document.createElement('li');
-      li.textContent = `${scanType}: ${count}`;
-      return li;
-    }),
-  );
-  if (previousDead !== String(dashboard.deadLetterCount)) void loadDeadLetters();
-}
-
-function currentWindow() {
-  return $('window').value;
-}
-
-function showWindow() {
-  $('failure-window-text').textContent = `failures in ${WINDOW_TEXT[currentWindow()]}`;
+  if (!own.waitingFor.delete(what) || own.waitingFor.size > 0) return;
+  performance.mark('opsgraph:live');
+  performance.measure('opsgraph:sign-in-to-live', 'opsgraph:sign-in', 'opsgraph:live');
 }
 
 // --- streaming -----------------------------------------------------------------
 
-function subscribe(client, query, variables, onData) {
-  return client.subscribe(
+function subscribe(own, query, variables, what, onData) {
+  return own.client.subscribe(
     { query, variables },
     {
       next(result) {
+        if (own !== session) return;
         if (result.errors?.length) return showErrors(result.errors);
-        if (!session?.fatal) setStatus('live');
+        if (!own.fatal) setStatus('live');
         onData(result.data);
-        markUpdated();
+        arrived(own, what);
       },
       error(error) {
+        if (own !== session) return;
         if (Array.isArray(error)) return showErrors(error);
-        if (error?.code === TOKEN_EXPIRED) {
-          endStreaming();
-          setStatus('signed-out', 'Not signed in: the token has expired. Paste a new one below.');
-        }
+        if (error?.code === TOKEN_EXPIRED) signOut('expired');
       },
       complete() {},
     },
   );
 }
 
+const currentWindow = () => $('window').value;
+
+function showSeries(series) {
+  lastSeries = series;
+  const summary = renderSeries(series, currentWindow());
+  announce('failures', summary.replace(/ Busiest.*/, ''));
+}
+
 function subscribeFailures() {
-  if (!session?.client) return;
-  session.stopFailures?.();
-  setText('failure-count', '…');
-  session.stopFailures = subscribe(session.client, FAILURES, { since: currentWindow() }, ({ failureCount }) =>
-    setText('failure-count', failureCount.count),
-  );
+  const own = session;
+  if (!own?.client) return;
+  own.stopFailures?.();
+  clearSeries(currentWindow());
+  $('failure-count').textContent = '…';
+  const since = currentWindow();
+  own.stopFailures = subscribe(own, FAILURE_SERIES, { since, step: WINDOWS[since].step }, 'failures', ({ failureSeries }) => {
+    if (since === currentWindow()) showSeries(failureSeries);
+  });
 }
 
 function startStreaming() {
   const own = session;
+  if (!navigator.onLine) return setStatus('offline');
   const client = createClient({
     url: endpoint.replace(/^http/, 'ws'),
     connectionParams: { authorization: `Bearer ${own.token}` },
@@ -187,17 +150,18 @@ function startStreaming() {
         setStatus('live');
         const reconnected = own.connectedBefore;
         own.connectedBefore = true;
-        // The server may have been down at sign-in; after a disconnect the list
-        // may have changed meanwhile. Otherwise the first dashboard value loads it.
+        // The server may have been down at sign-in; after a disconnect the lists may have changed meanwhile.
         if (!own.identified) await identify(own).catch(() => {});
-        else if (!reconnected) return;
-        void loadDeadLetters();
+        else if (reconnected) void Promise.all([loadJobs(), loadDeadLetters()]);
       },
-      closed: () => own === session && !own.fatal && setStatus('reconnecting'),
+      closed: () => own === session && !own.fatal && setStatus(navigator.onLine ? 'reconnecting' : 'offline'),
     },
   });
   own.client = client;
-  own.stopDashboard = subscribe(client, DASHBOARD, {}, showDashboard);
+  own.stopDashboard = subscribe(own, DASHBOARD, {}, 'dashboard', ({ dashboard }) => {
+    if (showDashboard(dashboard) && own.identified) void loadDeadLetters();
+  });
+  own.stopJobs = subscribe(own, JOB_COUNTS, {}, 'jobs', ({ jobListLiveCounts }) => applyJobCounts(jobListLiveCounts));
   subscribeFailures();
 }
 
@@ -209,122 +173,92 @@ function endStreaming() {
   session.client = null;
 }
 
-// --- dead letters --------------------------------------------------------------
-
-function deadItem(notification) {
-  const li = document.createElement('li');
-  const subject = document.createElement('strong');
-  subject.textContent = notification.subject;
-  const meta = document.createElement('span');
-  meta.className = 'meta';
-  const error = notification.lastError ? ` · ${notification.lastError}` : '';
-  meta.textContent = `#${notification.id} · ${notification.channel} → ${notification.recipient} · ${notification.retryCount} attempts${error}`;
-  li.append(subject, meta);
-  if (session.rank >= ROLE_RANK.OPERATOR) {
-    const button = document.createElement('button');
-    button.type = 'button';
-    button.textContent = 'Requeue';
-    button.setAttribute('aria-label', `Requeue notification ${notification.id}: ${notification.subject}`);
-    button.addEventListener('click', () => requeue(notification.id, button));
-    li.append(button);
-  }
-  return li;
-}
-
-async function loadDeadLetters() {
-  if (!session || session.rank < ROLE_RANK.VIEWER) return;
-  const own = session;
-  let result;
-  try {
-    result = await post(DEAD);
-  } catch {
-    return; // the status line already says the server is unreachable
-  }
-  if (own !== session) return;
-  if (result.errors?.length) return void ($('dead-summary').textContent = `Could not load: ${result.errors[0].message}`);
-  const { nodes, totalCount } = result.data.notifications;
-  $('dead-list').replaceChildren(...nodes.map(deadItem));
-  const shown = totalCount > nodes.length ? ` (newest ${nodes.length} shown)` : '';
-  const hint = own.rank >= ROLE_RANK.OPERATOR || totalCount === 0 ? '' : ' Requeueing needs the OPERATOR role.';
-  $('dead-summary').textContent = totalCount === 0 ? 'No dead notifications.' : `${totalCount} dead${shown}.${hint}`;
-}
-
-async function requeue(id, button) {
-  button.disabled = true;
-  button.textContent = 'Requeueing…';
-  let message;
-  try {
-    const result = await post(REQUEUE, { id });
-    message = result.errors?.length
-      ? `Could not requeue #${id}: ${result.errors[0].message}`
-      : `Notification #${id} is ${result.data.requeueNotification.status} again.`;
-  } catch {
-    message = `Could not requeue #${id}: the server did not answer.`;
-  }
-  // The item goes away with the reload: keep keyboard focus in the section.
-  $('dead-heading').focus();
-  $('dead-action').textContent = message;
-  await loadDeadLetters();
-}
-
 // --- rebalance -----------------------------------------------------------------
 
 async function rebalance() {
   const button = $('rebalance');
-  button.disabled = true;
+  if (button.getAttribute('aria-disabled') === 'true') return;
+  button.setAttribute('aria-disabled', 'true'); // not `disabled`, which would take the focus away
   try {
-    const result = await post(REBALANCE);
+    const result = await session.post(REBALANCE);
     $('rebalance-status').textContent = result.errors?.length
-      ? `Could not rebalance: ${result.errors[0].message}`
+      ? `Could not rebalance: ${errorText(result.errors[0])}.`
       : `Rebalanced: ${result.data.rebalanceScanStats.total} scans in total.`;
   } catch {
     $('rebalance-status').textContent = 'Could not rebalance: the server did not answer.';
   } finally {
-    button.disabled = false;
+    button.setAttribute('aria-disabled', 'false');
   }
 }
 
 // --- session -----------------------------------------------------------------
 
-function signOut() {
+/** Ends the session and empties the page; a refused token is forgotten, so a reload does not try it again. */
+function signOut(status = 'signed-out', text = undefined) {
+  if (session && (status !== 'signed-out' || text)) localStorage.removeItem(TOKEN_KEY);
   endStreaming();
   session = null;
   lastUpdateAt = null;
+  lastSeries = null;
   clearBadges();
-  $('dead-list').replaceChildren();
-  $('dead-summary').textContent = '';
-  $('dead-action').textContent = '';
+  clearSeries(currentWindow());
+  resetJobs(null);
+  resetDeadLetters(null);
+  resetAnnouncer();
   $('who').textContent = '';
   $('rebalance-panel').hidden = true;
+  $('rebalance-status').textContent = '';
   renderUpdated();
-  setStatus('signed-out');
+  setStatus(status, text);
 }
 
 /** Asks who the token belongs to; false if the token was refused. Throws if the server is unreachable. */
 async function identify(own) {
-  const me = await post(ME);
+  const me = await post(own.token, ME);
   if (own !== session) return false;
   if (me.errors?.length) return showErrors(me.errors), false;
   const roles = me.data.me?.roles ?? [];
   own.identified = true;
-  own.rank = Math.max(0, ...roles.map((role) => ROLE_RANK[role] ?? 0));
-  $('who').textContent = `Signed in as ${me.data.me?.id} (${roles.join(', ') || 'no roles'}).`;
-  $('rebalance-panel').hidden = own.rank < ROLE_RANK.SUPERADMIN;
+  own.rank = Math.max(0, ...roles.map((role) => RANK[role] ?? 0));
+  const highest = Object.keys(RANK).find((role) => RANK[role] === own.rank);
+  $('who').textContent = `${me.data.me?.id} · ${highest ?? 'no role'}`;
+  $('rebalance-panel').hidden = own.rank < RANK.SUPERADMIN;
+  if (own.rank >= RANK.VIEWER) {
+    resetJobs(own);
+    resetDeadLetters(own);
+    void loadJobs();
+    void loadDeadLetters();
+  }
   return true;
 }
 
-async function signIn(token) {
+/** `fromForm`: the form goes away once signed in, so the keyboard focus moves on to the dashboard. */
+async function signIn(token, fromForm = false) {
   signOut();
   if (!token) return;
-  const own = (session = { token, rank: 0, identified: false, connectedBefore: false, fatal: false, client: null });
+  performance.clearMarks();
+  performance.clearMeasures();
+  performance.mark('opsgraph:sign-in');
+  const own = (session = {
+    token,
+    rank: 0,
+    identified: false,
+    connectedBefore: false,
+    fatal: false,
+    client: null,
+    waitingFor: new Set(['dashboard', 'failures', 'jobs']),
+    post: (query, variables) => post(token, query, variables),
+  });
   setStatus('connecting');
   try {
     if (!(await identify(own))) return;
   } catch {
     // The server is down: stream anyway; the socket keeps retrying and says so.
-    if (own === session) setStatus('reconnecting');
+    if (own === session) setStatus(navigator.onLine ? 'reconnecting' : 'offline');
   }
-  if (own === session) startStreaming();
+  if (own !== session) return;
+  if (fromForm) $('failures-heading').focus();
+  startStreaming();
 }
 
 $('token-form').addEventListener('submit', (event) => {
@@ -332,21 +266,34 @@ $('token-form').addEventListener('submit', (event) => {
   const token = $('token').value.trim().replace(/^Bearer\s+/i, '');
   if (token) localStorage.setItem(TOKEN_KEY, token);
   else localStorage.removeItem(TOKEN_KEY);
-  void signIn(token);
+  void signIn(token, true);
 });
 $('sign-out').addEventListener('click', () => {
   localStorage.removeItem(TOKEN_KEY);
   $('token').value = '';
   signOut();
+  $('token').focus();
 });
 $('window').addEventListener('change', () => {
   localStorage.setItem(WINDOW_KEY, currentWindow());
-  showWindow();
   subscribeFailures();
 });
+$('chart-table').addEventListener('toggle', () => $('chart-table').open && lastSeries && renderTable(lastSeries, currentWindow()));
 $('rebalance').addEventListener('click', rebalance);
+// Offline, the socket cannot reconnect: stop it, say so, and start afresh when the network is back.
+window.addEventListener('offline', () => {
+  if (!session || session.fatal) return;
+  session.client?.dispose();
+  session.client = null;
+  setStatus('offline');
+});
+window.addEventListener('online', () => {
+  if (!session || session.fatal || session.client) return;
+  setStatus('reconnecting');
+  session.connectedBefore = true; // reload the lists once connected
+  startStreaming();
+});
 
-$('window').value = WINDOW_TEXT[localStorage.getItem(WINDOW_KEY)] ? localStorage.getItem(WINDOW_KEY) : '1h';
-showWindow();
+$('window').value = WINDOWS[localStorage.getItem(WINDOW_KEY)] ? localStorage.getItem(WINDOW_KEY) : '1h';
 $('token').value = localStorage.getItem(TOKEN_KEY) ?? '';
 void signIn($('token').value);

@@ -1,13 +1,24 @@
-// Renders GraphiQL once the Monaco workers are ready, with opsgraph's fetcher
-// (subscriptions over graphql-ws, the token in connection_init).
+// Renders GraphiQL (the bundle at /assets/vendor/graphiql/graphiql.js) with opsgraph's fetcher:
+// subscriptions over graphql-ws, the token in connection_init.
 import { createFetcher } from '/assets/graphiql-fetcher.js';
 
+const config = JSON.parse(document.getElementById('graphiql-config').textContent);
+const url = new URL(location.href);
 const endpoint = new URL(location.pathname, location.href).href;
-// The opening query (src/graphiql-welcome.ts) only where the address names none: yoga's GraphiQL
-// prefers its `query` option to ?query=, and a shared link (or an edit, which yoga writes into
-// ?query=) must open as it was.
-const { query, ...options } = window.graphiqlOptions;
-const opening = new URL(location.href).searchParams.has('query') ? {} : { query };
-window.prepareWorkers().finally(() =>
-  YogaGraphiQL.renderYogaGraphiQL(document.getElementById('root'), { ...options, ...opening, fetcher: createFetcher(endpoint) }),
-);
+
+window.OpsgraphGraphiQL.render(document.getElementById('root'), {
+  title: config.title,
+  fetcher: createFetcher(endpoint),
+  // A shared link's ?query= opens as it was; otherwise the welcome query (src/graphiql/welcome.ts).
+  initialQuery: url.searchParams.get('query') ?? config.query,
+  // Edits go into ?query=, so that the address can be shared or reloaded.
+  onEditQuery: (query) => {
+    url.searchParams.set('query', query);
+    history.replaceState(null, '', url);
+  },
+  shouldPersistHeaders: true,
+  isHeadersEditorEnabled: true,
+  defaultEditorToolsVisibility: true,
+  inputValueDeprecation: true,
+  schemaDescription: true,
+});

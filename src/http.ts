@@ -70,9 +70,29 @@ export async function serveMetrics(metrics: Config['metrics'], req: IncomingMess
  * metrics, the body-size cap, and the dashboard page with its static files.
  * Returns false when GraphQL should answer.
  */
-export function createOpsRoutes(sql: Sql, config: Pick<Config, 'maxBodyBytes' | 'metrics'>, log: Logger, drain: { draining: boolean }) {
-  const { maxBodyBytes } = config;
+/**
+ * The check behind /readyz (and the opsgraph_ready gauge): true when both pools answer and every
+ * migration is applied, false while one is missing; rejects with the database's error or a timeout.
+ */
+export function readinessProbe(sql: Sql): () => Promise<boolean> {
   let migrated = false;
+  return async () => {
+    await withTimeout(sql`select 1`, 2000);
+    // The transaction pool too (src/db/client.ts): each pool reconnects on its own after an outage.
+    await withTimeout(sql.begin((tx) => tx`select 1`), 2000);
+    migrated ||= await withTimeout(migrationsApplied(sql), 2000);
+    return migrated;
+  };
+}
+
+export function createOpsRoutes(
+  sql: Sql,
+  config: Pick<Config, 'maxBodyBytes' | 'metrics'>,
+  log: Logger,
+  drain: { draining: boolean },
+  ready: () => Promise<boolean> = readinessProbe(sql),
+) {
+  const { maxBodyBytes } = config;
   return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method === 'POST') {
@@ -91,11 +111,7 @@ export function createOpsRoutes(sql: Sql, config: Pick<Config, 'maxBodyBytes' | 
       // Shutting down: the balancer takes this instance out while it still serves (src/shutdown.ts).
       if (drain.draining) return send(res, 503, 'draining\n'), true;
       try {
-        await withTimeout(sql`select 1`, 2000);
-        // The transaction pool too (src/db/client.ts): each pool reconnects on its own after an outage.
-        await withTimeout(sql.begin((tx) => tx`select 1`), 2000);
-        migrated ||= await withTimeout(migrationsApplied(sql), 2000);
-        if (!migrated) return send(res, 503, 'not ready\n'), true;
+        if (!(await ready())) return send(res, 503, 'not ready\n'), true;
         send(res, 200, 'ready\n');
       } catch (error) {
         // The reason goes to the log: PostgreSQL's error text names hosts, users and databases.

@@ -20,6 +20,13 @@ export const errorsByCode = new Counter({
   registers: [registry],
 });
 
+export const operationErrors = new Counter({
+  name: 'opsgraph_graphql_operation_errors_total',
+  help: 'Executed operations whose result carried errors, by operation name and type, and class: server (INTERNAL_SERVER_ERROR, SERVICE_UNAVAILABLE: the error ratio alert) or client (any other code)',
+  labelNames: ['operation', 'type', 'class'] as const,
+  registers: [registry],
+});
+
 export const compiledOperations = new Counter({
   name: 'opsgraph_graphql_compiled_operations_total',
   help: 'Query documents handed to graphql-jit (each once, on the run after GRAPHQL_JIT_AFTER)',
@@ -131,13 +138,35 @@ export async function scrapeRead<T>(read: Promise<T>): Promise<T | null> {
   }
 }
 
+/** The wait event types PostgreSQL reports (pg_stat_activity.wait_event_type), each exported even at 0. */
+const WAIT_EVENT_TYPES = ['Lock', 'LWLock', 'IO', 'IPC', 'BufferPin', 'Timeout', 'Extension', 'Client', 'Activity'];
+
 /**
  * This instance's two pools (queries and transactions, src/db/client.ts) as
- * PostgreSQL sees them: connections by state. Read at scrape time from
- * pg_stat_activity, by the application_name both pools' connections share.
+ * PostgreSQL sees them: connections by state, and the active ones waiting, by
+ * what they wait for. Read at scrape time from pg_stat_activity, by the
+ * application_name both pools' connections share, in one statement. Their
+ * sizes are exported beside them, for use against capacity.
  */
-export function registerPoolMetrics(sql: Sql, applicationName: string): void {
-  registry.removeSingleMetric('opsgraph_db_connections');
+export function registerPoolMetrics(sql: Sql, applicationName: string, sizes: { queries: number; transactions: number } = { queries: 0, transactions: 0 }): void {
+  for (const name of ['opsgraph_db_connections', 'opsgraph_db_waiting_connections', 'opsgraph_db_pool_max']) registry.removeSingleMetric(name);
+  const poolMax = new Gauge({
+    name: 'opsgraph_db_pool_max',
+    help: 'The most connections each of this instance\'s pools opens (DATABASE_POOL_MAX, DATABASE_TRANSACTION_POOL_MAX)',
+    labelNames: ['pool'] as const,
+    registers: [registry],
+  });
+  poolMax.set({ pool: 'queries' }, sizes.queries);
+  poolMax.set({ pool: 'transactions' }, sizes.transactions);
+  let read: Promise<{ state: string; wait: string | null; n: number }[] | null> | null = null;
+  // Both gauges take their values from one statement per scrape: a scrape starts every collect at once.
+  const activity = () =>
+    (read ??= scrapeRead(
+      sql<{ state: string; wait: string | null; n: number }[]>`
+        select coalesce(state, 'unknown') as state,
+               case when state = 'active' then wait_event_type end as wait, count(*)::int as n
+        from pg_stat_activity where application_name = ${applicationName} group by 1, 2`,
+    ).finally(() => (read = null)));
   new Gauge({
     name: 'opsgraph_db_connections',
     help: 'Connections of this instance\'s two pools (queries, transactions), by state (active, idle, idle in transaction)',
@@ -145,12 +174,39 @@ export function registerPoolMetrics(sql: Sql, applicationName: string): void {
     registers: [registry],
     async collect() {
       this.reset();
-      const rows = await scrapeRead(
-        sql<{ state: string; n: number }[]>`
-          select coalesce(state, 'unknown') as state, count(*)::int as n
-          from pg_stat_activity where application_name = ${applicationName} group by 1`,
-      );
-      for (const row of rows ?? []) this.set({ state: row.state }, row.n);
+      const rows = await activity();
+      const byState = new Map<string, number>();
+      for (const row of rows ?? []) byState.set(row.state, (byState.get(row.state) ?? 0) + row.n);
+      for (const [state, n] of byState) this.set({ state }, n);
+    },
+  });
+  new Gauge({
+    name: 'opsgraph_db_waiting_connections',
+    help: 'Active connections of this instance\'s pools waiting in PostgreSQL, by wait_event_type (Lock, LWLock, IO, ...; pg_stat_activity)',
+    labelNames: ['wait'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      const rows = await activity();
+      if (rows === null) return;
+      for (const wait of WAIT_EVENT_TYPES) this.set({ wait }, 0);
+      for (const row of rows) if (row.wait !== null) this.inc({ wait: row.wait }, row.n);
+    },
+  });
+}
+
+/**
+ * 1 while this instance answers /readyz with 200 (the database answers on both pools, every migration
+ * is applied, no drain), else 0: checked at scrape time, within scrapeRead's second.
+ */
+export function registerReadiness(check: () => Promise<boolean>): void {
+  registry.removeSingleMetric('opsgraph_ready');
+  new Gauge({
+    name: 'opsgraph_ready',
+    help: 'Whether this instance is ready (1), as /readyz answers, checked at scrape time; 0 when not ready or draining',
+    registers: [registry],
+    async collect() {
+      this.set((await scrapeRead(check())) === true ? 1 : 0);
     },
   });
 }

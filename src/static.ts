@@ -3,18 +3,19 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { dirname, extname, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { GRAPHIQL_DIR } from './graphiql/bundle.js';
 
 const require = createRequire(import.meta.url);
 
 /**
- * URL prefix → directory. The page's own files, and the browser builds that
- * packages already ship (graphql-ws's client is plain ESM with relative imports
- * only; yoga's GraphiQL is one UMD bundle), so nothing needs a build step.
+ * URL prefix → directory. The page's own files, graphql-ws's client (plain ESM
+ * with relative imports only, served as the package ships it), and GraphiQL's
+ * bundle (built by `npm install`: src/graphiql/bundle.ts).
  */
 const PUBLIC_DIR = fileURLToPath(new URL('../public/', import.meta.url));
 const MOUNTS: [prefix: string, dir: string][] = [
   ['/assets/vendor/graphql-ws/', dirname(require.resolve('graphql-ws/client'))],
-  ['/assets/vendor/graphiql/', dirname(require.resolve('@graphql-yoga/graphiql'))],
+  ['/assets/vendor/graphiql/', GRAPHIQL_DIR],
   ['/assets/', PUBLIC_DIR],
 ];
 

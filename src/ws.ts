@@ -73,7 +73,10 @@ export function attachGraphqlWs(
       execute: (args) => (args.rootValue as { execute: Executor }).execute(args) as never,
       subscribe: (args) => (args.rootValue as { subscribe: Executor }).subscribe(args) as never,
       onConnect: async (ctx) => {
-        const caller = await resolveCaller(verify, ctx.connectionParams?.authorization);
+        // The connection_init payload's token, as browsers send it; else the upgrade request's Authorization
+        // header, as a federation router sends a subgraph the caller's token (docs/frontend.md). A page
+        // cannot set that header on a browser's WebSocket, so it comes only from programs.
+        const caller = await resolveCaller(verify, ctx.connectionParams?.authorization ?? ctx.extra.request.headers.authorization);
         if (caller.authError) {
           wsRefusals.inc({ limit: 'token' });
           return false; // graphql-ws closes with 4403 Forbidden

@@ -164,7 +164,7 @@ describe.skipIf(skip)('in Chromium', () => {
 
     await post('mutation($input: RecordScanInput!) { recordScan(input: $input) { id } }', { input: { scanType: 'malware', subjectId: 'host-1' } }, 'OPERATOR');
     await eventually(text(page, '#scan-total')).toBe('1');
-    await eventually(text(page, '#scan-types')).toBe('malware: 1');
+    await eventually(text(page, '#scan-types li[data-scan-type="malware"] .num')).toBe('1');
     await post('mutation { upsertJob(input: { id: "patch.apply", version: "1" }) { id } }', {}, 'ADMIN');
     await post('mutation { startExecution(input: { jobId: "patch.apply", targetCount: 3 }) { id } }', {}, 'OPERATOR');
     await eventually(text(page, '#jobs-pending')).toBe('1');
@@ -261,6 +261,9 @@ describe.skipIf(skip)('in Chromium', () => {
     const response = async () => (await page.locator('.graphiql-response').innerText()).replace(/\s+/g, ' ');
     await eventually(response).toContain('"jobsPending"');
     expect(await response()).not.toContain('"errors"');
+    // GraphiQL's History plugin is there (yoga's bundle left it out) and lists the query that ran.
+    await page.getByRole('button', { name: 'Show History' }).click();
+    await eventually(async () => page.locator('.graphiql-history').innerText()).toContain('Dashboard');
     await page.screenshot({ path: path.join(ARTIFACTS, 'graphiql-welcome.png') });
     await page.close();
   });

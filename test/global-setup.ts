@@ -12,6 +12,7 @@ import { startEmbeddedPostgres } from '../src/db/embedded.js';
 import { migrate } from '../src/db/migrate.js';
 import { createLogger } from '../src/logger.js';
 import { databaseUrl } from './db-url.js';
+import { ensureGraphiql } from '../src/graphiql/bundle.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -82,6 +83,9 @@ export async function acquireSharedDatabase(): Promise<SharedDatabase & { releas
 }
 
 export default async function setup(project: TestProject) {
+  // Once for the run, not in every test server's start-up at the same time (npm install built it already
+  // unless scripts were skipped).
+  await ensureGraphiql(() => {});
   const database = await acquireSharedDatabase();
   project.provide('adminUrl', database.adminUrl);
   project.provide('templateDb', database.templateDb);

@@ -62,11 +62,17 @@ describe('the dashboard page and its static files', () => {
     const graphiql = await get('/graphql', { accept: 'text/html' });
     expect(graphiql.status).toBe(200);
     const html = await graphiql.text();
-    expect(html).toContain('/assets/vendor/graphiql/yoga-graphiql.umd.js');
+    expect(html).toContain('/assets/vendor/graphiql/graphiql.js');
     expect(html).not.toMatch(/https?:\/\//);
     for (const asset of html.matchAll(/'(\/assets\/vendor\/graphiql\/[^']+)'|"(\/assets\/vendor\/graphiql\/[^"]+)"/g)) {
       const path = asset[1] ?? asset[2]!;
       expect((await get(path)).status, path).toBe(200);
+    }
+    // Monaco's workers, which the bundle starts from its own directory.
+    for (const worker of ['editor', 'json', 'graphql']) {
+      const response = await get(`/assets/vendor/graphiql/${worker}.worker.js`);
+      expect(response.status, worker).toBe(200);
+      expect(response.headers.get('content-type')).toMatch(/^text\/javascript/);
     }
   });
 });

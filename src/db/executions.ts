@@ -36,6 +36,10 @@ export async function insertExecution(
   return row!;
 }
 
+export async function executionsByIds(sql: Sql, ids: readonly string[]): Promise<ExecutionRow[]> {
+  return sql<ExecutionRow[]>`select ${columns(sql)} from executions where id = any(${sql.array(ids as string[])}::bigint[])`;
+}
+
 /** Locks the execution until the transaction ends, so concurrent results count one after another. */
 export async function lockExecution(sql: Sql, id: string): Promise<ExecutionRow | null> {
   const [row] = await sql<ExecutionRow[]>`select ${columns(sql)} from executions where id = ${id}::bigint for update`;

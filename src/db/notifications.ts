@@ -57,6 +57,11 @@ export async function findNotification(sql: Sql, id: string): Promise<Notificati
   return row ?? null;
 }
 
+export async function notificationsByIds(sql: Sql, ids: readonly string[]): Promise<NotificationRow[]> {
+  return sql<NotificationRow[]>`
+    select ${COLUMNS(sql)} from notifications where id = any(${sql.array(ids as string[])}::bigint[])`;
+}
+
 /** Locks the row for the caller's transaction; `claimed` says whether a worker is delivering it now. */
 export async function lockNotification(
   sql: Sql,
@@ -123,6 +128,21 @@ export async function countAllByStatus(sql: Sql): Promise<Record<NotificationSta
   const counts: Record<NotificationStatus, number> = { PENDING: 0, SENT: 0, FAILED: 0, DEAD: 0, READ: 0 };
   for (const row of rows) counts[row.status] = row.n;
   return counts;
+}
+
+/**
+ * Seconds since the oldest notification due for delivery became due, 0 when none is: a PENDING row
+ * since it was written or requeued (updated_at), a FAILED row since its retry time came. The worker
+ * takes PENDING rows in id order, so only the first 1000 of them are looked at: each side is one probe
+ * of its partial index, whatever the backlog, as a scrape-time read must be.
+ */
+export async function oldestDueAge(sql: Sql): Promise<number> {
+  const [row] = await sql<{ seconds: number }[]>`
+    select coalesce(extract(epoch from now() - least(
+      (select min(updated_at) from (select updated_at from notifications where status = 'PENDING' order by id limit 1000) head),
+      (select min(next_retry_at) from notifications where status = 'FAILED' and next_retry_at <= now())
+    )), 0)::float8 as seconds`;
+  return Math.max(0, row!.seconds);
 }
 
 // --- the delivery worker's statements -----------------------------------------

@@ -4,6 +4,8 @@ import type { ScanStatsRow } from '../db/scans.js';
 import { parseSince } from '../failure-window.js';
 import { dashboard, DASHBOARD_WINDOW, windowKey, type DashboardValue } from '../resolvers/dashboard.js';
 import { countFailures, oldestFailureInWindow, type FailureCount, type FailureCountArgs } from '../resolvers/failures.js';
+import { failureSeries, failureSeriesChangesAt, parseSeriesArgs, type FailureSeries, type FailureSeriesArgs } from '../resolvers/failure-series.js';
+import { jobListChanges, jobListLiveCounts, type JobListLiveCounts } from '../resolvers/job-list.js';
 import { jobLiveCounts } from '../resolvers/jobs.js';
 import { deadLetterCount } from '../resolvers/notifications.js';
 import { scanStats } from '../resolvers/scans.js';
@@ -64,6 +66,42 @@ export function jobLiveCountsBadge(services: Services, jobId: string): LiveSpec<
 }
 
 /**
+ * Validates since and step at once (refused at subscribe time). Keyed by the
+ * arguments as asked, as failureCount, since the value echoes them. Its identity is every
+ * point's start and counts: a new step at the right end, or the first one
+ * leaving at the left, is news even when no count moved.
+ */
+export function failureSeriesBadge(services: Services, args: FailureSeriesArgs): LiveSpec<FailureSeries> {
+  const { kind } = parseSeriesArgs(args);
+  return {
+    badge: 'failureSeries',
+    key: `failureSeries:${args.since}:${args.step}:${kind ?? ''}`,
+    descriptor: { badge: 'failureSeries', args: { since: args.since, step: args.step, kind } },
+    topics: topicsWaking('failureSeries'),
+    compute: () => failureSeries(services, { since: args.since, step: args.step, kind }),
+    identity: (value) => JSON.stringify(value.points.map((p) => [new Date(p.at).getTime(), p.traffic, p.file, p.email])),
+    nextChangeAt: (value) => failureSeriesChangesAt(services, { since: args.since, step: args.step, kind }, value),
+  };
+}
+
+/**
+ * The whole job list, computed and shared whole; each subscriber is sent the
+ * whole list first, then only what changed (LiveSpec.changes): one push per
+ * pass that moved any job, however many jobs it moved.
+ */
+export function jobListLiveCountsBadge(services: Services): LiveSpec<JobListLiveCounts> {
+  return {
+    badge: 'jobListLiveCounts',
+    key: 'jobListLiveCounts',
+    descriptor: { badge: 'jobListLiveCounts', args: {} },
+    topics: topicsWaking('jobListLiveCounts'),
+    compute: () => jobListLiveCounts(services),
+    identity: (value) => JSON.stringify(value.changed),
+    changes: jobListChanges,
+  };
+}
+
+/**
  * The live dashboard. `windows` are the failureCount windows its selection
  * asks for besides the default one: each is counted with the dashboard, is
  * part of its identity, and ages out on its own (the earliest instant any of
@@ -119,6 +157,10 @@ export function badgeSpec(services: Services, descriptor: LiveDescriptor): LiveS
       return deadLetterCountBadge(services) as LiveSpec<unknown>;
     case 'jobLiveCounts':
       return jobLiveCountsBadge(services, String(args.jobId)) as LiveSpec<unknown>;
+    case 'failureSeries':
+      return failureSeriesBadge(services, { since: String(args.since), step: String(args.step), kind: args.kind ?? null }) as LiveSpec<unknown>;
+    case 'jobListLiveCounts':
+      return jobListLiveCountsBadge(services) as LiveSpec<unknown>;
     case 'dashboard':
       return dashboardBadge(services, Array.isArray(args.windows) ? args.windows : []) as LiveSpec<unknown>;
     default:

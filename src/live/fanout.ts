@@ -57,6 +57,12 @@ class Group {
     private readonly args: ExecutionArgs,
     private readonly mask: MaskResult,
     private readonly writes: SocketWrites,
+    /**
+     * A badge whose pushes are changes (LiveSpec.changes): the first payload of
+     * a socket that joins the group late, the whole current value; null: the
+     * group's last payload will do.
+     */
+    private readonly joining: (() => unknown) | null = null,
   ) {}
 
   /** Executes and serialises a new value once, and writes it to every socket (held until the pass ends). */
@@ -70,15 +76,25 @@ class Group {
 
   add(sink: Sink): void {
     this.sinks.add(sink);
-    if (this.body) this.writes.write(sink.socket, sink.prefix, this.body);
+    if (!this.body) return;
+    if (!this.joining) return this.writes.write(sink.socket, sink.prefix, this.body);
+    // The group's last payload holds only the last change: this socket gets the whole value, executed for it alone.
+    const result = execute({ ...this.args, rootValue: this.joining() });
+    const write = (settled: ExecutionResult) => this.sinks.has(sink) && this.writes.write(sink.socket, sink.prefix, this.serialise(settled));
+    if (result instanceof Promise) void result.then(write);
+    else write(result);
   }
 
-  private deliver(result: ExecutionResult): void {
+  /** The payload and the `}` that closes the message each sink's prefix opened. */
+  private serialise(result: ExecutionResult): Buffer {
     const masked = this.mask(result);
     // Once per execution, however many sockets it is written to.
     countErrors(masked.errors);
-    // The payload and the `}` that closes the message each sink's prefix opened.
-    const body = Buffer.from(`${JSON.stringify(masked)}}`);
+    return Buffer.from(`${JSON.stringify(masked)}}`);
+  }
+
+  private deliver(result: ExecutionResult): void {
+    const body = this.serialise(result);
     if (this.body?.equals(body)) return;
     this.body = body;
     for (const sink of this.sinks) this.writes.write(sink.socket, sink.prefix, body);
@@ -172,7 +188,7 @@ export class LiveFanout {
       throw tooManyLiveGroups(this.maxGroups);
     }
     if (!group) {
-      const created = new Group(args, this.mask, this.writes);
+      const created = new Group(args, this.mask, this.writes, stream.joining());
       this.groups.set(key, created);
       liveGroups.inc();
       created.unlisten = stream.listen((value) => created.publish(value));

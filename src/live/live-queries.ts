@@ -35,6 +35,14 @@ export interface LiveSpec<T> {
    * leader) to compute the same thing (src/live/badges.ts, badgeSpec).
    */
   descriptor?: LiveDescriptor;
+  /**
+   * For a badge whose pushes are changes (the job list): what a listener that
+   * was last given `previous` (null: nothing yet) is given for `next`. Values
+   * computed and shared stay whole; each listener is sent changes from its own
+   * last value, so one that joins late, or a follower that missed a value of
+   * the cluster's bus, still adds up to the whole.
+   */
+  changes?: (previous: T | null, next: T) => T;
 }
 
 /**
@@ -96,7 +104,25 @@ export class LiveStream<T> implements AsyncIterable<T> {
 
   /** Calls `listener` with the current value (once known) and each change; returns the unsubscribe. */
   listen(listener: Listener<T>): () => void {
-    return this.live.listen(this.spec, listener);
+    const changes = this.spec.changes;
+    if (!changes) return this.live.listen(this.spec, listener);
+    let last: T | null = null;
+    return this.live.listen(this.spec, (value) => {
+      const sent = changes(last, value);
+      last = value;
+      listener(sent);
+    });
+  }
+
+  /**
+   * For a badge whose pushes are changes: what a subscriber joining a fan-out
+   * group late is sent first, the whole current value (null: any other badge).
+   * Holds the live queries and the key, not the spec (nor its context).
+   */
+  joining(): (() => T) | null {
+    const { live } = this;
+    const { changes, key } = this.spec;
+    return changes ? () => changes(null, live.current(key) as T) : null;
   }
 
   [Symbol.asyncIterator](): AsyncIterator<T> {
@@ -179,6 +205,11 @@ export class LiveQueries {
         if (!entry.remote) this.release(entry);
       }
     };
+  }
+
+  /** The current (whole) value of a group, if it has one. */
+  current(key: string): unknown {
+    return this.entries.get(key)?.value?.value;
   }
 
   /** Number of distinct argument sets being computed (or, on a follower, received). */

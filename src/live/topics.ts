@@ -6,7 +6,15 @@
 // channel notified is listed here and every topic listed is notified.
 
 /** The live subscriptions (fields of Subscription) a topic can wake. */
-export type LiveSubscription = 'scanStats' | 'failureCount' | 'deadLetterCount' | 'jobLiveCounts' | 'dashboard' | 'killSignals';
+export type LiveSubscription =
+  | 'scanStats'
+  | 'failureCount'
+  | 'failureSeries'
+  | 'deadLetterCount'
+  | 'jobLiveCounts'
+  | 'jobListLiveCounts'
+  | 'dashboard'
+  | 'killSignals';
 
 interface NotifiedTopic {
   /** The migrations whose SQL sends `pg_notify('opsgraph_<topic>', '')` (directly or through opsgraph_notify_change('<topic>')). */
@@ -26,10 +34,12 @@ interface ProbedTopic {
 export const TOPICS = {
   failures: {
     notifiedBy: ['sql/00020_failure_buckets.sql', 'sql/00170_failure_rebalance.sql'],
-    wakes: ['failureCount', 'dashboard'],
+    wakes: ['failureCount', 'failureSeries', 'dashboard'],
   },
   notifications: { notifiedBy: ['sql/00050_change_capture.sql'], wakes: ['deadLetterCount', 'dashboard'] },
-  executions: { notifiedBy: ['sql/00050_change_capture.sql'], wakes: ['jobLiveCounts', 'dashboard'] },
+  executions: { notifiedBy: ['sql/00050_change_capture.sql'], wakes: ['jobLiveCounts', 'jobListLiveCounts', 'dashboard'] },
+  // A job added to or removed from the catalogue: a row of the job list.
+  jobs: { notifiedBy: ['sql/00211_jobs_changed.sql'], wakes: ['jobListLiveCounts'] },
   kill_signals: { notifiedBy: ['sql/00050_change_capture.sql'], wakes: ['killSignals'] },
   // Every check-in commits to the counter cache: measured, a NOTIFY each cut insert + bump to 0.22x of a plain INSERT.
   scans: { probed: true, wakes: ['scanStats', 'dashboard'] },

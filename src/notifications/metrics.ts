@@ -1,6 +1,6 @@
 import { Counter, Gauge } from 'prom-client';
 import type { Sql } from '../db/client.js';
-import { countAllByStatus } from '../db/notifications.js';
+import { countAllByStatus, oldestDueAge } from '../db/notifications.js';
 import { registry, scrapeRead } from '../metrics.js';
 
 export const deliveries = new Counter({
@@ -27,6 +27,18 @@ new Gauge({
     // A database that does not answer (in time) must not break the scrape; the gauge keeps its last values.
     const counts = await scrapeRead(countAllByStatus(source));
     for (const [status, n] of Object.entries(counts ?? {})) this.set({ status }, n);
+  },
+});
+
+new Gauge({
+  name: 'opsgraph_notification_oldest_due_seconds',
+  help: 'Age of the oldest notification due for delivery (PENDING since written or requeued, FAILED since its retry time came), 0 when none is; read at scrape time',
+  registers: [registry],
+  async collect() {
+    if (source === null) return;
+    // As above, the last value stays when the read fails or is late (opsgraph_ready says why).
+    const seconds = await scrapeRead(oldestDueAge(source));
+    if (seconds !== null) this.set(seconds);
   },
 });
 

@@ -1,9 +1,10 @@
 import SchemaBuilder from '@pothos/core';
+import DirectivesPlugin from '@pothos/plugin-directives';
+import FederationPlugin from '@pothos/plugin-federation';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
-import { hasRole } from '../auth/roles.js';
 import type { Context } from '../context.js';
-import { ForbiddenError, UnauthenticatedError } from '../errors.js';
 import './input-checks.js';
+import { authScopesOf, unauthorized } from './scopes.js';
 
 export const builder = new SchemaBuilder<{
   Context: Context;
@@ -15,18 +16,14 @@ export const builder = new SchemaBuilder<{
   DefaultFieldNullability: false;
 }>({
   // Scope checks first; then every string argument is checked once (src/schema/input-checks.ts).
-  plugins: [ScopeAuthPlugin, 'inputChecks'],
+  // Federation last, as its docs ask, after the plugins that wrap resolvers; the directives plugin
+  // puts its @key and @link where printSubgraphSchema (and so `_service`) prints them (src/schema/federation.ts).
+  plugins: [ScopeAuthPlugin, 'inputChecks', DirectivesPlugin, FederationPlugin],
   defaultFieldNullability: false,
   scopeAuth: {
     authorizeOnSubscribe: true,
-    authScopes: (ctx) => ({
-      public: true,
-      viewer: hasRole(ctx.user, 'VIEWER'),
-      operator: hasRole(ctx.user, 'OPERATOR'),
-      admin: hasRole(ctx.user, 'ADMIN'),
-      superadmin: hasRole(ctx.user, 'SUPERADMIN'),
-    }),
-    unauthorizedError: (_parent, ctx) => ctx.authError ?? (ctx.user ? new ForbiddenError() : new UnauthenticatedError()),
+    authScopes: authScopesOf,
+    unauthorizedError: (_parent, ctx) => unauthorized(ctx),
   },
 });
 

@@ -9,7 +9,7 @@ const ExecutionStatusEnum = builder.enumType('ExecutionStatus', {
   values: ['PENDING', 'RUNNING', 'COMPLETED', 'FAILED'] as const,
 });
 
-const ExecutionRef = builder.objectRef<ExecutionRow>('Execution').implement({
+export const ExecutionRef = builder.objectRef<ExecutionRow>('Execution').implement({
   authScopes: { viewer: true },
   fields: (t) => ({
     id: t.exposeID('id'),

@@ -1,5 +1,3 @@
-import { lexicographicSortSchema } from 'graphql';
-import { builder } from './builder.js';
 import './scalars.js';
 import './viewer.js';
 import './audit.js';
@@ -10,7 +8,11 @@ import './execution.js';
 import './kill.js';
 import './scan.js';
 import './failures.js';
+import './failure-series.js';
+import './job-list-live-counts.js';
 import './dashboard.js';
 import './subscriptions.js';
+import { buildSubgraphSchema } from './federation.js';
 
-export const schema = lexicographicSortSchema(builder.toSchema());
+// Sorted, as the printed schema.graphql is; also a federation subgraph (src/schema/federation.ts).
+export const schema = buildSubgraphSchema();

@@ -53,7 +53,7 @@ const SendNotificationInput = builder.inputType('SendNotificationInput', {
 
 const channelOf = (row: NotificationRow) => (row.channel === 'WEBHOOK' || row.channel === 'LOG' ? row.channel : 'UNKNOWN');
 
-const Notification = builder.objectRef<NotificationRow>('Notification').implement({
+export const Notification = builder.objectRef<NotificationRow>('Notification').implement({
   authScopes: { viewer: true },
   fields: (t) => ({
     id: t.exposeID('id'),

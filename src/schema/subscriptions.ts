@@ -1,9 +1,19 @@
-import { liveDashboard, liveDeadLetterCount, liveFailureCount, liveJobCounts, liveScanStats } from '../resolvers/live-badges.js';
+import {
+  liveDashboard,
+  liveDeadLetterCount,
+  liveFailureCount,
+  liveFailureSeries,
+  liveJobCounts,
+  liveJobList,
+  liveScanStats,
+} from '../resolvers/live-badges.js';
 import { killSignalFeed } from '../resolvers/kill-signals.js';
 import { builder } from './builder.js';
 import { DashboardRef } from './dashboard.js';
+import { FailureSeriesRef } from './failure-series.js';
 import { FailureCountRef, OrchestratorKind } from './failures.js';
 import { JobLiveCountsRef } from './job.js';
+import { JobListLiveCountsRef } from './job-list-live-counts.js';
 import { KillSignalRef } from './kill.js';
 import { ScanStats } from './scan.js';
 import { selectedFailureWindows } from './selected-windows.js';
@@ -42,6 +52,25 @@ builder.subscriptionField('failureCount', (t) =>
   }),
 );
 
+builder.subscriptionField('failureSeries', (t) =>
+  t.field({
+    type: FailureSeriesRef,
+    description:
+      'The live series: moves as failures arrive and as the window slides (a new step\n' +
+      'at its end, the first step leaving, an old failure leaving). Same arguments and\n' +
+      'errors as the query. VIEWER.',
+    authScopes: { viewer: true },
+    extensions: LIVE_BADGE,
+    args: {
+      since: t.arg.string({ required: true, defaultValue: '1h' }),
+      step: t.arg.string({ required: true, defaultValue: '1m' }),
+      kind: t.arg({ type: OrchestratorKind }),
+    },
+    subscribe: (_root, args, ctx) => liveFailureSeries(ctx, args),
+    resolve: (value) => value,
+  }),
+);
+
 builder.subscriptionField('deadLetterCount', (t) =>
   t.int({
     description: 'Number of DEAD notifications. VIEWER.',
@@ -60,6 +89,20 @@ builder.subscriptionField('jobLiveCounts', (t) =>
     extensions: LIVE_BADGE,
     args: { jobId: t.arg.id({ required: true }) },
     subscribe: (_root, args, ctx) => liveJobCounts(ctx, String(args.jobId)),
+    resolve: (value) => value,
+  }),
+);
+
+builder.subscriptionField('jobListLiveCounts', (t) =>
+  t.field({
+    type: JobListLiveCountsRef,
+    description:
+      'Live counts of the whole job list: first push holds every job (complete: true),\n' +
+      'then one push per change holding only the jobs whose counts changed (or that\n' +
+      'were added) and the ids of deleted jobs. VIEWER.',
+    authScopes: { viewer: true },
+    extensions: LIVE_BADGE,
+    subscribe: (_root, _args, ctx) => liveJobList(ctx),
     resolve: (value) => value,
   }),
 );

@@ -1,7 +1,8 @@
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
-import { GraphQLError, NoSchemaIntrospectionCustomRule, type ValidationContext } from 'graphql';
+import { GraphQLError, Kind, NoSchemaIntrospectionCustomRule, getOperationAST, type DocumentNode, type FragmentDefinitionNode, type ValidationContext } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Config } from '../config.js';
+import { hasVariablePageSize, selectionCost } from './cost.js';
 import { noSuggestionsPlugin } from './no-suggestions.js';
 
 /** The `extensions.code` of each limit's refusal (docs/requests.md: "Query limits"). */
@@ -17,7 +18,7 @@ export const LIMIT_CODES = {
 // no code. A refusal is a validation error of a well-formed document: it gets
 // the code of its limit, and the HTTP treatment yoga gives validation errors
 // (400 under application/graphql-response+json, 200 under application/json).
-function refusal(message: string, code: string): GraphQLError {
+export function refusal(message: string, code: string): GraphQLError {
   return new GraphQLError(message.replace(/^Syntax Error: /, ''), {
     extensions: { code, http: { status: 400, spec: true } },
   });
@@ -48,6 +49,29 @@ const tokenRefusals: Plugin = {
 };
 
 /**
+ * The cost limit again when the operation runs, for documents whose page sizes are variables (armor
+ * counts each as 1): the cost with their values, before any resolver. A federation gateway sends every
+ * `first: 500` of its clients as `first: $first` (docs/frontend.md), and so may any client.
+ */
+function variablePageCost(maxCost: number): Plugin {
+  const counted = new WeakMap<DocumentNode, boolean>();
+  return {
+    onExecute: ({ args, setResultAndStopExecution }) => {
+      const document = args.document as DocumentNode;
+      let variable = counted.get(document);
+      if (variable === undefined) counted.set(document, (variable = hasVariablePageSize(document)));
+      if (!variable) return;
+      const operation = getOperationAST(document, args.operationName);
+      if (!operation) return;
+      const fragments: Record<string, FragmentDefinitionNode> = {};
+      for (const definition of document.definitions) if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments[definition.name.value] = definition;
+      const cost = selectionCost(operation.selectionSet.selections, fragments, (args.variableValues ?? {}) as Record<string, unknown>);
+      if (cost > maxCost) setResultAndStopExecution({ errors: [refusal(`Query Cost limit of ${maxCost} exceeded, found ${cost}.`, LIMIT_CODES.cost)] });
+    },
+  };
+}
+
+/**
  * Refuses hostile operations during parse and validation, before any resolver
  * (and so the database) runs. The same plugins serve HTTP, SSE and graphql-ws,
  * whose operations go through the same enveloped parse and validate.
@@ -72,6 +96,7 @@ export function limitPlugins(config: Config): Plugin[] {
       blockFieldSuggestion: { enabled: !config.introspection, mask: '' },
     }) as Plugin,
     tokenRefusals,
+    variablePageCost(cost),
   ];
   if (!config.introspection) {
     plugins.push({ onValidate: ({ addValidationRule }) => addValidationRule(NoSchemaIntrospectionCustomRule) });

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ExecutionArgs, GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Context } from '../context.js';
-import { errorsByCode, requestDuration } from '../metrics.js';
+import { errorsByCode, operationErrors, requestDuration } from '../metrics.js';
 
 const requestIds = new WeakMap<Request, string>();
 
@@ -32,6 +32,14 @@ export function countErrors(errors: readonly GraphQLError[] | undefined): string
   const codes = (errors ?? []).map((error) => String(error.extensions?.code ?? 'INTERNAL_SERVER_ERROR'));
   for (const code of codes) errorsByCode.inc({ code });
   return codes;
+}
+
+/** Codes that say the server failed, not the request: what the error ratio alert counts (deploy/prometheus/alerts.yml). */
+const SERVER_CODES = new Set(['INTERNAL_SERVER_ERROR', 'SERVICE_UNAVAILABLE']);
+
+/** server when any of an operation's error codes is the server's failure, else client. */
+export function errorClass(codes: readonly string[]): 'server' | 'client' {
+  return codes.some((code) => SERVER_CODES.has(code)) ? 'server' : 'client';
 }
 
 /**
@@ -79,8 +87,10 @@ export function observabilityPlugin(maxOperations = 100): Plugin<Context> {
         onExecuteDone: ({ result }) => {
           if (Symbol.asyncIterator in result) return;
           const seconds = (performance.now() - started) / 1000;
-          requestDuration.observe({ operation: label(op.name), type: op.type }, seconds);
+          const operation = label(op.name);
+          requestDuration.observe({ operation, type: op.type }, seconds);
           const codes = countErrors(result.errors);
+          if (codes.length) operationErrors.inc({ operation, type: op.type, class: errorClass(codes) });
           const ctx = args.contextValue as Context;
           const line = { operation: op.name, type: op.type, ms: Math.round(seconds * 1000 * 10) / 10, errors: codes.length ? codes : undefined };
           ctx.log.info(line, 'graphql operation');

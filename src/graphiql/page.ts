@@ -4,14 +4,14 @@ const ASSETS = '/assets/vendor/graphiql';
 
 /**
  * The page's Content-Security-Policy. Every script is a file from this server
- * (no inline script runs: settings travel in a JSON block); Monaco starts its
- * workers from blob: URLs and injects its styles, and GraphiQL's CSS inlines
- * fonts and icons as data: URLs.
+ * (no inline script runs: settings travel in a JSON block), Monaco's workers
+ * included; Monaco injects its styles, and GraphiQL's CSS inlines fonts and
+ * icons as data: URLs.
  */
 export const GRAPHIQL_POLICY = [
   "default-src 'self'",
   "script-src 'self'",
-  "worker-src 'self' blob:",
+  "worker-src 'self'",
   "style-src 'self' 'unsafe-inline'",
   "img-src 'self' data:",
   "font-src 'self' data:",
@@ -42,13 +42,12 @@ function escapeHtml(text: string): string {
 }
 
 /**
- * Yoga's GraphiQL page, with two changes. Its assets come from this server
- * rather than a CDN: the page works offline and no third-party script sees the
- * tokens pasted into it. And it runs operations through /assets/graphiql-fetcher.js,
- * which sends the Headers tab's Authorization as graphql-ws's connection_init
- * payload, so a subscription runs as the same caller as a query (yoga's own
- * fetcher sends the headers over HTTP only). It runs no inline script, so its
- * CSP can forbid them (public/graphiql-boot.js, public/graphiql-start.js).
+ * The GraphiQL page yoga answers GET /graphql with (Accept: text/html). Its
+ * assets come from this server (src/graphiql/bundle.ts), and it runs operations
+ * through /assets/graphiql-fetcher.js, which sends the Headers tab's
+ * Authorization as graphql-ws's connection_init payload, so a subscription runs
+ * as the same caller as a query. It runs no inline script, so its CSP can
+ * forbid them (public/graphiql-start.js reads the JSON block).
  */
 export function renderGraphiQL(options: GraphiQLOptions = {}): string {
   const title = escapeHtml(options.title ?? 'GraphiQL');
@@ -59,21 +58,13 @@ export function renderGraphiQL(options: GraphiQLOptions = {}): string {
 <title>${title}</title>
 <link rel="icon" href="data:,">
 <link rel="stylesheet" href="${ASSETS}/graphiql.css">
+<style>body { margin: 0; } #root { height: 100vh; }</style>
 </head>
-<body id="body" class="no-focus-outline">
+<body>
 <noscript>You need to enable JavaScript to run GraphiQL.</noscript>
 <div id="root">Loading ${title}…</div>
-<script type="application/json" id="graphiql-config">${scriptJson({
-  // Yoga's GraphiQL opens with its \`query\` option (or the URL's ?query=), not \`defaultQuery\`.
-  options: options.defaultQuery ? { ...options, query: options.defaultQuery } : options,
-  workers: {
-    editorWorkerService: `${ASSETS}/monacoeditorwork/editor.worker.bundle.js`,
-    json: `${ASSETS}/monacoeditorwork/json.worker.bundle.js`,
-    graphql: `${ASSETS}/monacoeditorwork/graphql.worker..bundle.js`,
-  },
-})}</script>
-<script src="/assets/graphiql-boot.js"></script>
-<script src="${ASSETS}/yoga-graphiql.umd.js"></script>
+<script type="application/json" id="graphiql-config">${scriptJson({ title: options.title ?? 'GraphiQL', query: options.defaultQuery ?? '' })}</script>
+<script src="${ASSETS}/graphiql.js"></script>
 <script type="module" src="/assets/graphiql-start.js"></script>
 </body>
 </html>
