@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { resolveCaller, type Caller } from './auth/context.js';
@@ -37,6 +37,8 @@ import { sharedExecutionPlugin } from './yoga/shared-execution.js';
 import { tokenExpiryPlugin } from './yoga/token-expiry.js';
 import { databaseTimeoutPlugin } from './yoga/database-timeout.js';
 import { observabilityPlugin, requestIdOf } from './yoga/observability.js';
+import { startTracing } from './tracing/start.js';
+import { tracedRequests } from './tracing/http.js';
 
 /** Resolves with `promise`, or calls `expire` after `ms` and resolves with what follows from it. */
 function withDeadline(promise: Promise<void>, ms: number, expire: () => void): Promise<void> {
@@ -65,11 +67,16 @@ export interface App {
 export interface AppHooks {
   /** Called with the text of every statement the pool sends; tests count round trips with it. */
   onQuery?: (query: string) => void;
+  /** Turns tracing on with spans sent to this exporter (the tests' in-memory one), whatever OTEL_* says. */
+  spanExporter?: import('@opentelemetry/sdk-trace-base').SpanExporter;
 }
 
 export async function buildApp(env: Record<string, string | undefined> = process.env, hooks: AppHooks = {}): Promise<App> {
   const config = loadConfig(env);
   const log = createLogger(config.logLevel, { sync: config.logSync });
+  const instance = randomUUID().slice(0, 8);
+  // OpenTelemetry, when OTEL_* turns it on (docs/operations.md "Tracing"): before the pools, whose statements it traces.
+  const otel = await startTracing(env, instance, hooks.spanExporter);
 
   let embedded: EmbeddedDatabase | null = null;
   let databaseUrl = config.databaseUrl;
@@ -79,7 +86,6 @@ export async function buildApp(env: Record<string, string | undefined> = process
   }
   // LISTEN and anything else that needs a session of its own (docs/scaling.md).
   const directUrl = config.databaseDirectUrl ?? databaseUrl;
-  const instance = randomUUID().slice(0, 8);
   const applicationName = `opsgraph:${instance}`;
   const sql = createSql(
     databaseUrl,
@@ -167,6 +173,7 @@ export async function buildApp(env: Record<string, string | undefined> = process
       tokenExpiryPlugin(),
       ...compiledQueries(log, config.jitAfter),
       databaseTimeoutPlugin(config.databaseTimeoutMs),
+      ...(otel?.plugins ?? []),
       // Last: it may replace the response (compression) after the others have set their headers.
       httpResponsePlugin(compression),
     ],
@@ -206,16 +213,14 @@ export async function buildApp(env: Record<string, string | undefined> = process
     requestTimeout: config.http.requestTimeoutMs,
     connectionsCheckingInterval: Math.max(250, Math.min(5_000, config.http.headersTimeoutMs / 2)),
   };
-  const server: Server = createServer(
-    timeouts,
-    async (req, res) => {
-      // While draining, each answer closes its connection, so none is left idle for a balancer to reuse.
-      if (drain.draining) res.setHeader('connection', 'close');
-      if (await opsRoutes(req, res)) return;
-      if (await jsonPost(req, res)) return;
-      void yoga(req, res);
-    },
-  );
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    // While draining, each answer closes its connection, so none is left idle for a balancer to reuse.
+    if (drain.draining) res.setHeader('connection', 'close');
+    if (await opsRoutes(req, res)) return;
+    if (await jsonPost(req, res)) return;
+    void yoga(req, res);
+  };
+  const server: Server = createServer(timeouts, otel ? tracedRequests(otel.tracing, yoga.graphqlEndpoint, handle) : handle);
   // METRICS_PORT: /metrics on a port of its own, which the deployment keeps off the public network.
   const metricsServer: Server | null =
     config.metrics.port === null
@@ -290,6 +295,8 @@ export async function buildApp(env: Record<string, string | undefined> = process
             ['WebSocket connections', () => new Promise<void>((resolve) => wsServer.close(() => resolve()))],
             ['yoga', () => yoga.dispose()],
             ['LISTEN connection', closeLive],
+            // After the work that makes spans: the last ones are exported before the process exits.
+            ...(otel ? ([['traces', () => otel.shutdown()]] as const) : []),
             ['database pools', () => Promise.all([sql.end({ timeout: 2 }), liveSql.end({ timeout: 2 })])], // both pools (src/db/client.ts), and the live pool
             // Only when this process started one: an abandoned list must not name what does not exist.
             ...(embedded ? ([['embedded PostgreSQL', () => embedded!.stop()]] as const) : []),

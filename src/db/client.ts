@@ -1,4 +1,6 @@
 import postgres from 'postgres';
+import { tracedSql } from '../tracing/sql.js';
+import { tracing } from '../tracing/tracing.js';
 
 /**
  * Seconds before a connection is tried again after failing to connect. The
@@ -76,13 +78,16 @@ export function createSql(
   const sql = pool(url, max, maxPipeline, name, prepare, onQuery);
   const transactions = pool(url, transactionMax, 100, name, prepare, onQuery);
   const endQueries = sql.end;
-  poolsBehind.set(sql, [sql, transactions]);
-  return Object.assign(sql, {
+  const both = Object.assign(sql, {
     begin: transactions.begin,
     end: async (options?: { timeout?: number }) => {
       await Promise.all([endQueries(options), transactions.end(options)]);
     },
   });
+  // With tracing on (OTEL_*), a span per statement (src/tracing/sql.ts); off, the pool itself.
+  const served = tracing() === null ? both : tracedSql(both);
+  poolsBehind.set(served, [sql, transactions]);
+  return served;
 }
 
 /**

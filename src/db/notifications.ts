@@ -29,6 +29,10 @@ export interface ClaimedNotification {
   recipient: string;
   subject: string;
   body: string;
+  /** Failed attempts so far: this delivery is attempt retryCount + 1. */
+  retryCount: number;
+  /** The trace of the request that queued it (sql/00220), when tracing was on. */
+  traceParent: string | null;
 }
 
 const COLUMNS = (sql: Sql) => sql`
@@ -38,11 +42,11 @@ const COLUMNS = (sql: Sql) => sql`
 
 export async function insertNotification(
   sql: Sql,
-  input: { channel: string; recipient: string; subject: string; body: string },
+  input: { channel: string; recipient: string; subject: string; body: string; traceParent?: string | null },
 ): Promise<NotificationRow> {
   const [row] = await sql<NotificationRow[]>`
-    insert into notifications (channel, recipient, subject, body)
-    values (${input.channel}, ${input.recipient}, ${input.subject}, ${input.body})
+    insert into notifications (channel, recipient, subject, body, trace_parent)
+    values (${input.channel}, ${input.recipient}, ${input.subject}, ${input.body}, ${input.traceParent ?? null})
     returning ${COLUMNS(sql)}`;
   return row!;
 }
@@ -71,11 +75,11 @@ export async function lockNotification(
   return row ?? null;
 }
 
-export async function resetToPending(sql: Sql, id: string): Promise<NotificationRow> {
+export async function resetToPending(sql: Sql, id: string, traceParent: string | null = null): Promise<NotificationRow> {
   const [row] = await sql<NotificationRow[]>`
     update notifications
     set status = 'PENDING', retry_count = 0, next_retry_at = null, last_error = null, dead_reason = null,
-        claimed_by = null, claimed_until = null, updated_at = now()
+        claimed_by = null, claimed_until = null, updated_at = now(), trace_parent = ${traceParent}
     where id = ${id}::bigint
     returning ${COLUMNS(sql)}`;
   return row!;
@@ -174,7 +178,8 @@ export async function claimDue(
     set claimed_by = ${opts.worker},
         claimed_until = now() + ${opts.ttlMs} * interval '1 millisecond'
     from due where n.id = due.id
-    returning n.id::text, n.channel, n.recipient, n.subject, n.body`;
+    returning n.id::text, n.channel, n.recipient, n.subject, n.body,
+      n.retry_count as "retryCount", n.trace_parent as "traceParent"`;
 }
 
 /**

@@ -1,6 +1,8 @@
 import DataLoader from 'dataloader';
 import { Counter } from 'prom-client';
 import { registry } from '../metrics.js';
+import { sharedReadSpan, sharedStatement, type Waiter } from '../tracing/shared-reads.js';
+import { tracing } from '../tracing/tracing.js';
 import type { Sql } from './client.js';
 
 /**
@@ -50,21 +52,36 @@ type Read<A, V> = (sql: Sql, arg: A) => Promise<V>;
  * distinct key in a batch.
  */
 export function sharedRead<A, V>(name: string, read: Read<A, V>, keyOf: (arg: A) => string = () => ''): Read<A, V> {
-  const loaders = new WeakMap<Sql, DataLoader<{ arg: A }, V>>();
+  const loaders = new WeakMap<Sql, DataLoader<Ask<A>, V>>();
   const asked = readsAsked.labels(name);
   const run = statementsRun.labels(name);
   return (sql, arg) => {
     const options = settings.get(sql);
     if (!options) return read(sql, arg);
     let loader = loaders.get(sql);
-    if (!loader) loaders.set(sql, (loader = nextStatementLoader(sql, read, keyOf, options.patienceMs, () => run.inc())));
+    if (!loader) loaders.set(sql, (loader = nextStatementLoader(name, sql, read, keyOf, options.patienceMs, () => run.inc())));
     asked.inc();
     // Wrapped: DataLoader refuses an undefined key, and most badges take no argument.
-    return loader.load({ arg });
+    if (tracing() === null) return loader.load({ arg, waiter: null });
+    const waiter = sharedReadSpan(name);
+    return waiter === null ? loader.load({ arg, waiter }) : waiter.wait(loader.load({ arg, waiter }));
   };
 }
 
-function nextStatementLoader<A, V>(sql: Sql, read: Read<A, V>, keyOf: (arg: A) => string, patienceMs: number, counted: () => void): DataLoader<{ arg: A }, V> {
+/** One request's read; `waiter` is its span while tracing, linked to the statement it waited for. */
+interface Ask<A> {
+  arg: A;
+  waiter: Waiter | null;
+}
+
+function nextStatementLoader<A, V>(
+  name: string,
+  sql: Sql,
+  read: Read<A, V>,
+  keyOf: (arg: A) => string,
+  patienceMs: number,
+  counted: () => void,
+): DataLoader<Ask<A>, V> {
   let running: Promise<unknown> | null = null;
 
   /** Dispatches a batch once the statement running now is done (or has run out of patience); at once if none is. */
@@ -82,7 +99,7 @@ function nextStatementLoader<A, V>(sql: Sql, read: Read<A, V>, keyOf: (arg: A) =
     running.then(go, go);
   }
 
-  return new DataLoader<{ arg: A }, V>(
+  return new DataLoader<Ask<A>, V>(
     (asks) => {
       const statements = new Map<string, Promise<V | Error>>();
       const answers = asks.map(({ arg }) => {
@@ -90,8 +107,11 @@ function nextStatementLoader<A, V>(sql: Sql, read: Read<A, V>, keyOf: (arg: A) =
         let statement = statements.get(key);
         if (!statement) {
           counted();
+          const run = () => read(sql, arg);
           // An error answers only the requests of its key; the loader hands it to each as a rejection.
-          statement = read(sql, arg).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
+          statement = (tracing() === null ? run() : sharedStatement(name, asks.filter((ask) => keyOf(ask.arg) === key), run)).catch(
+            (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
+          );
           statements.set(key, statement);
         }
         return statement;

@@ -17,6 +17,7 @@ import { withoutSuggestions } from '../yoga/no-suggestions.js';
 import { countErrors, logSubscriptionStarted } from '../yoga/observability.js';
 import { LiveStream, tooManyLiveGroups } from './live-queries.js';
 import { nextMessagePrefix, type LiveSocket, type SocketWrites } from './socket-writes.js';
+import { subscriptionSpan } from '../tracing/live.js';
 
 /** Where a graphql-ws subscription's `next` messages go. */
 export interface LiveTarget {
@@ -198,6 +199,8 @@ export class LiveFanout {
     // Keep nothing of the stream: its spec holds the subscriber's whole GraphQL context.
     const badge = stream.spec.badge;
     liveSubscriptions.inc({ badge });
+    // With tracing on, a span for as long as the subscription lasts; its pushes are events on the pass's span.
+    const span = subscriptionSpan(args, badge);
 
     const joined = group;
     let left = false;
@@ -214,6 +217,7 @@ export class LiveFanout {
           liveGroups.dec();
         }
         finish({ done: true, value: undefined });
+        span?.end();
       }
       return { done: true, value: undefined };
     };

@@ -5,6 +5,8 @@ import { DomainError } from '../errors.js';
 import { livePassDuration, liveRecomputes, liveSubscriptions, wsRefusals } from '../metrics.js';
 import { setLongTimeout, type LongTimer } from '../timers.js';
 import { SocketWrites } from './socket-writes.js';
+import { epochNow, tracePass, type PassTiming, type PassTrace } from '../tracing/live.js';
+import { tracing } from '../tracing/tracing.js';
 import type { LiveDescriptor } from './bus.js';
 import type { Topic } from './topics.js';
 
@@ -399,6 +401,7 @@ export class LiveQueries {
    */
   private async pass(batch: LiveEntry<any>[], now: number): Promise<void> {
     const stopTimer = livePassDuration.startTimer();
+    const startedAt = tracing() === null ? 0 : epochNow();
     const computing = this.computing;
     const applied = batch.map((entry) => entry.applied);
     for (const entry of batch) {
@@ -409,6 +412,7 @@ export class LiveQueries {
     }
     // 1.
     const results = await Promise.allSettled(batch.map((entry) => entry.spec.compute()));
+    const timing = startedAt === 0 ? null : { startedAt, recomputedAt: epochNow(), recomputed: batch.length };
     // 2.
     const changed: LiveEntry<any>[] = [];
     const published: { key: string; value: unknown }[] = [];
@@ -441,17 +445,24 @@ export class LiveQueries {
       if (computing) void this.scheduleAging(entry, value);
     });
     // 3. (the cluster's followers: sent after this instance's own sockets are written)
-    if (changed.length > 0) this.publishLocally(changed);
+    if (changed.length > 0) this.publishLocally(changed, timing);
     if (published.length > 0) this.cluster?.publish(published);
     // 5.
     if (changed.length > 0) stopTimer();
   }
 
   /** Steps 3 and 4 of a pass: every changed value to its listeners, each socket written once. */
-  private publishLocally(changed: LiveEntry<any>[]): void {
+  private publishLocally(changed: LiveEntry<any>[], timing: PassTiming | null = null): void {
+    const traced = tracePass(timing, changed.length);
+    if (traced) return traced.fanOut(() => this.push(changed, traced));
+    this.push(changed, null);
+  }
+
+  private push(changed: LiveEntry<any>[], traced: PassTrace | null): void {
     this.writes.hold();
     try {
       for (const entry of changed) {
+        traced?.push(entry.spec.badge, entry.spec.key, entry.listeners.size);
         for (const listener of entry.listeners) {
           try {
             listener(entry.value!.value);

@@ -9,6 +9,8 @@ import { DeliveryFailure, type Channel } from './channels/channel.js';
 import { createChannels } from './channels/index.js';
 import { countNotificationsWith, deliveries } from './metrics.js';
 import { ensureSigningSecret, SigningKeys } from './signing.js';
+import { traceDelivery, type DeliveryOutcome } from '../tracing/deliveries.js';
+import { tracing } from '../tracing/tracing.js';
 
 /**
  * How often a worker looks for PENDING rows written by other instances (its own
@@ -125,8 +127,13 @@ export class NotificationWorker {
     return claimed;
   }
 
-  /** Never rejects: a finish that cannot be written leaves the claim to expire, and the row is retried. */
+  /** Never rejects; with tracing on, a span per attempt in the trace of the request that queued it. */
   private async deliver(row: ClaimedNotification): Promise<void> {
+    await (tracing() === null ? this.attempt(row) : traceDelivery(row, () => this.attempt(row)));
+  }
+
+  /** Never rejects: a finish that cannot be written leaves the claim to expire, and the row is retried. Resolves with the outcome. */
+  private async attempt(row: ClaimedNotification): Promise<DeliveryOutcome> {
     const { sql, log, config } = this.services;
     const channel = this.channels.get(row.channel);
     try {
@@ -136,7 +143,7 @@ export class NotificationWorker {
         await finishDead(sql, row.id, this.id, error, 'UNKNOWN_CHANNEL');
         deliveries.inc({ channel: 'unknown', outcome: 'dead' });
         log.warn({ notification: row.id, channel: row.channel }, 'notification has an unknown channel; it is DEAD');
-        return;
+        return 'dead';
       }
       const failure = await channel(row).then(
         () => null,
@@ -146,7 +153,7 @@ export class NotificationWorker {
         const applied = await finishSent(sql, row.id, this.id);
         deliveries.inc({ channel: row.channel, outcome: 'sent' });
         if (!applied) log.warn({ notification: row.id }, 'notification sent after its claim passed to another worker');
-        return;
+        return 'sent';
       }
       const error = (failure instanceof Error ? failure.message : String(failure)).slice(0, MAX_ERROR_LENGTH);
       const details = failure instanceof DeliveryFailure ? failure.details : {};
@@ -155,7 +162,7 @@ export class NotificationWorker {
         await finishDead(sql, row.id, this.id, error, 'GONE');
         deliveries.inc({ channel: row.channel, outcome: 'dead' });
         log.warn({ notification: row.id }, 'the webhook receiver answered 410 Gone; the notification is DEAD');
-        return;
+        return 'dead';
       }
       const status = await finishFailed(sql, row.id, this.id, {
         error,
@@ -167,8 +174,10 @@ export class NotificationWorker {
       deliveries.inc({ channel: row.channel, outcome: status === 'DEAD' ? 'dead' : 'failed' });
       if (status === 'DEAD') log.warn({ notification: row.id, error }, 'notification is DEAD after its last attempt');
       else log.info({ notification: row.id, error }, 'notification delivery failed; it will be retried');
+      return status === 'DEAD' ? 'dead' : 'failed';
     } catch (error) {
       log.error({ err: error, notification: row.id }, 'could not record a delivery; it is retried once its claim expires');
+      return 'unrecorded';
     }
   }
 

@@ -26,6 +26,7 @@ import { currentSigningSecrets, generateSigningSecret, type SigningSecret } from
 import { characters } from './characters.js';
 import { parseSerialId } from './ids.js';
 import { paginate, type Page } from './pagination.js';
+import { activeTraceparent } from '../tracing/tracing.js';
 
 export interface SendNotificationInput {
   channel: 'WEBHOOK' | 'LOG' | 'UNKNOWN';
@@ -73,7 +74,7 @@ const noNotification = (id: string) => new NotFoundError(`No notification ${id}`
 
 export async function sendNotification({ sql, config }: Services, input: SendNotificationInput): Promise<NotificationRow> {
   validate(input, config.notifications.webhookAllowHosts);
-  const row = await insertNotification(sql, input);
+  const row = await insertNotification(sql, { ...input, traceParent: activeTraceparent() });
   wakeNotificationWorkers(sql);
   return row;
 }
@@ -89,7 +90,7 @@ export async function requeueNotification(ctx: Context, id: string): Promise<Not
     }
     // A FAILED row whose retry a worker is delivering right now: its outcome decides, not a requeue racing it.
     if (current.claimed) throw new ConflictError(`Notification ${id} is being delivered right now`, { status: current.status });
-    const requeued = await resetToPending(tx, key);
+    const requeued = await resetToPending(tx, key, activeTraceparent());
     await insertAudit(tx, {
       actor: actorOf(ctx),
       action: 'notification.requeue',

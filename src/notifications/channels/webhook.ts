@@ -6,6 +6,7 @@ import { setLongTimeout } from '../../timers.js';
 import { DeliveryFailure, type Channel } from './channel.js';
 import { signatureHeader } from '../signing.js';
 import { staleSocketRetries } from '../metrics.js';
+import { injectTraceHeaders } from '../../tracing/tracing.js';
 
 export interface WebhookOptions {
   timeoutMs: number;
@@ -81,6 +82,8 @@ export function webhookChannel(options: WebhookOptions): Channel {
         'content-length': payload.length,
         'user-agent': 'opsgraph-notifications',
       };
+      // The delivery's span (src/tracing/deliveries.ts): the receiver's spans join the trace that queued it.
+      injectTraceHeaders(headers);
       const keys = options.keys();
       if (keys.length > 0) {
         const timestamp = Math.floor(Date.now() / 1000);
