@@ -54,7 +54,7 @@ describe.each(['http/json', 'http/protobuf'])('a real server exporting OTLP over
         traceparent: `00-${traceId}-${callerSpan}-01`,
       },
       body: JSON.stringify({
-        query: 'mutation Page($input: SendNotificationInput!) { sendNotification(input: $input) { id } }',
+        query: 'mutation Page($input: SendNotificationInput!) { sendNotification(input: $input) { id: rowId } }',
         variables: { input: { channel: 'WEBHOOK', recipient: hook.url, subject: 'disk almost full', body: 'db-1: 93%' } },
       }),
     });

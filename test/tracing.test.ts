@@ -114,7 +114,7 @@ describe('a notification', () => {
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
     const result = await post(
-      'mutation Send($input: SendNotificationInput!) { sendNotification(input: $input) { id } }',
+      'mutation Send($input: SendNotificationInput!) { sendNotification(input: $input) { id: rowId } }',
       { input: { channel: 'WEBHOOK', recipient: url, subject: 'disk almost full', body: 'db-1: 93%' } },
       { traceparent },
     );
