@@ -4,7 +4,11 @@
 // the one of Pothos' relay plugin and graphql-relay's toGlobalId: base64 of
 // `<TypeName>:<rowId>` (docs/frontend.md says why). Clients treat it as opaque.
 
-/** The types whose `id` is a global id. */
+/**
+ * The types whose `id` is a global id: all but KillSignal, whose id stays the increasing sequence
+ * number the contract promises agents (src/schema/kill.ts), and is unique anyway: no global id starts
+ * with a digit.
+ */
 export const GLOBAL_ID_TYPES = [
   'AuditEntry',
   'Dashboard',
@@ -13,7 +17,6 @@ export const GLOBAL_ID_TYPES = [
   'FailureSeries',
   'Job',
   'JobLiveCounts',
-  'KillSignal',
   'Notification',
   'OrchestratorEvent',
   'Scan',

@@ -1,6 +1,6 @@
 import type { KillSignalRow } from '../db/kill-signals.js';
 import { killJob, type KillJobResult } from '../resolvers/executions.js';
-import { globalId, rowIdOf } from '../global-ids.js';
+import { rowIdOf } from '../global-ids.js';
 import { builder } from './builder.js';
 import { ROW_ID } from './node.js';
 
@@ -17,10 +17,11 @@ const KillJobResultRef = builder.objectRef<KillJobResult>('KillJobResult').imple
 export const KillSignalRef = builder.objectRef<KillSignalRow>('KillSignal').implement({
   authScopes: { operator: true },
   fields: (t) => ({
-    id: t.id({ resolve: (row) => globalId('KillSignal', row.id) }),
-    rowId: t.exposeID('id', {
-      description: `${ROW_ID} Increases with every signal recorded; pass the last one seen as killSignals(after:) (id works too).`,
-    }),
+    // The one id that stays a bare number: the contract promises agents that it increases, and they
+    // compare it. It is still unique across the API, as every other id is a global id, whose base64
+    // text starts with the letter its type name's first byte gives (Q to W), never a digit.
+    id: t.exposeID('id', { description: 'Increases with every signal recorded; pass the last one seen as killSignals(after:).' }),
+    rowId: t.exposeID('id', { description: `${ROW_ID} The same as id: a kill signal's id is its sequence number.` }),
     execId: t.exposeID('execId', { description: "The execution's rowId." }),
     jobId: t.exposeID('jobId', { description: "The job's rowId." }),
     requestedBy: t.exposeString('requestedBy'),

@@ -133,7 +133,7 @@ builder.subscriptionField('killSignals', (t) =>
     authScopes: { operator: true },
     args: { execIds: t.arg.idList(), after: t.arg.id() },
     subscribe: (_root, args, ctx) =>
-      killSignalFeed(ctx, args.execIds?.map((id) => rowIdOf('Execution', id)) ?? null, args.after == null ? null : rowIdOf('KillSignal', args.after)),
+      killSignalFeed(ctx, args.execIds?.map((id) => rowIdOf('Execution', id)) ?? null, args.after ?? null),
     resolve: (value) => value,
   }),
 );
