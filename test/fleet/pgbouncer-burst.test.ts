@@ -39,10 +39,19 @@ describe.each(['transaction', 'session'] as const)('PgBouncer in %s mode', (mode
     if (mode !== 'transaction') return;
     const forced = await p.start({ DATABASE_PREPARED_STATEMENTS: 'on', DATABASE_TIMEOUT: '3s' });
     try {
-      const results = await Promise.all(
-        Array.from({ length: CONCURRENT }, (_, i) => forced.gql(RECORD, { input: { scanType: 'checkin', subjectId: `forced-${i}` } }, 'OPERATOR')),
-      );
-      expect(results.filter((r) => r.errors).length).toBeGreaterThan(0);
+      // The statements break only when PgBouncer hands a client connection a server connection that did
+      // not prepare them: likely in every burst, not certain in any one (once in a CI run, none of 200
+      // did). Up to five bursts, as the test above sends, until one fails.
+      let failed = 0;
+      for (let burst = 0; burst < BURSTS && failed === 0; burst++) {
+        const results = await Promise.all(
+          Array.from({ length: CONCURRENT }, (_, i) =>
+            forced.gql(RECORD, { input: { scanType: 'checkin', subjectId: `forced-${burst}-${i}` } }, 'OPERATOR'),
+          ),
+        );
+        failed = results.filter((r) => r.errors).length;
+      }
+      expect(failed).toBeGreaterThan(0);
     } finally {
       await forced.stop();
     }
