@@ -270,7 +270,7 @@ export async function buildApp(env: Record<string, string | undefined> = process
             '',
             `That token is a SUPERADMIN for ${formatDuration(ttlSeconds * 1000)}; \`npm run token -- --role viewer --sub alice\` makes others.`,
             ...(embedded ? [`The embedded PostgreSQL keeps its data in ${embedded.dataDirectory}.`] : []),
-            'The badges start at zero: `npm run seed` loads demo data, and `npm run simulate` keeps the badges moving.',
+            '`npm run seed` loads demo data (a new database shows zeros), and `npm run simulate` keeps the badges moving.',
             '',
           ].join('\n'),
         );
