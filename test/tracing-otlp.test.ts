@@ -41,8 +41,12 @@ describe.each(['http/json', 'http/protobuf'])('a real server exporting OTLP over
       OTEL_EXPORTER_OTLP_PROTOCOL: protocol,
       OTEL_SERVICE_NAME: 'opsgraph-under-test',
       OTEL_BSP_SCHEDULE_DELAY: '200',
+      LOG_LEVEL: 'info',
     });
     cleanup.push(() => server.stop());
+    // It says, at start, where its spans go.
+    const started = server.output().split('\n').filter((line) => line.includes('tracing is on')).map((line) => JSON.parse(line));
+    expect(started).toMatchObject([{ traces: `${otlp.endpoint}/v1/traces`, protocol, sampler: 'parentbased_always_on', serviceName: 'opsgraph-under-test' }]);
 
     const traceId = [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, '0')).join('');
     const callerSpan = 'a1b2c3d4e5f60718';

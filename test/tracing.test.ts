@@ -142,6 +142,8 @@ describe('a notification', () => {
     });
     await eventually(async () => byName(spansOf(TRACE_ID), 'finishSent')[0], 5000, 'the finish statement');
     expect(parentOf(one(spansOf(TRACE_ID), 'finishSent'))).toBe(delivery.spanContext().spanId);
+    // The mutation woke the worker, but its sweeps (claims, signing-secret reads) are polling: no part of this trace.
+    expect(byName(spansOf(TRACE_ID), 'claimDue').length + byName(spansOf(TRACE_ID), 'liveSigningSecrets').length).toBe(0);
   });
 });
 

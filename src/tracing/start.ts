@@ -1,6 +1,6 @@
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { Plugin } from 'graphql-yoga';
-import { loadTracingConfig } from './config.js';
+import { loadTracingConfig, type TracingConfig } from './config.js';
 import { setTracing, tracing, type Tracing } from './tracing.js';
 
 /**
@@ -11,13 +11,14 @@ export async function startTracing(
   env: Record<string, string | undefined>,
   instance: string,
   exporter?: SpanExporter,
-): Promise<{ tracing: Tracing; plugins: Plugin[]; shutdown(): Promise<void> } | null> {
+): Promise<{ config: TracingConfig; tracing: Tracing; plugins: Plugin[]; shutdown(): Promise<void> } | null> {
   const config = loadTracingConfig(env) ?? (exporter ? loadTracingConfig({ ...env, OTEL_TRACES_EXPORTER: 'otlp' }) : null);
   if (config === null) return null;
   const [{ startSdk }, { graphqlTracing }] = await Promise.all([import('./sdk.js'), import('./graphql.js')]);
   const sdk = startSdk(config, instance, exporter);
   setTracing(sdk);
   return {
+    config,
     tracing: sdk,
     plugins: graphqlTracing(sdk),
     async shutdown() {
