@@ -76,9 +76,12 @@ export async function buildApp(env: Record<string, string | undefined> = process
   const log = createLogger(config.logLevel, { sync: config.logSync });
   const instance = randomUUID().slice(0, 8);
   // OpenTelemetry, when OTEL_* turns it on (docs/operations.md "Tracing"): before the pools, whose statements it traces.
-  const otel = await startTracing(env, instance, hooks.spanExporter);
+  const otel = await startTracing(env, instance, hooks.spanExporter, {
+    failed: (err, spans) => log.warn({ err, droppedSpans: spans }, 'tracing: spans could not be exported; dropping them'),
+    recovered: (spans) => log.info({ droppedSpans: spans }, 'tracing: spans are exported again'),
+  });
   if (otel) {
-    // The exporter reports nothing when the collector is unreachable: say where spans go, so that can be checked.
+    // Say where spans go, so that it can be checked; export failures are logged as they happen.
     const { exporter, url, protocol, sampler, ratio, serviceName } = otel.config;
     log.info({ traces: exporter === 'console' ? 'console' : url, protocol, sampler, ratio, serviceName }, 'tracing is on (OpenTelemetry)');
   }

@@ -122,7 +122,8 @@ function fromJson(body: Buffer): ReceivedSpan[] {
   });
 }
 
-export async function startOtlpReceiver(): Promise<OtlpReceiver> {
+/** On `port` (0: any free one), to start one again where a server already sends. */
+export async function startOtlpReceiver(port = 0): Promise<OtlpReceiver> {
   const receiver = { spans: [], contentTypes: [] } as unknown as OtlpReceiver;
   const server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
@@ -140,7 +141,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
     if (type.startsWith('application/json')) res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
     else res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   receiver.endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   receiver.close = () =>
     new Promise<void>((resolve) => {

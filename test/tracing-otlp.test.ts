@@ -97,3 +97,42 @@ describe.each(['http/json', 'http/protobuf'])('a real server exporting OTLP over
     expect(otlp.contentTypes[0]).toMatch(protocol === 'http/json' ? /^application\/json/ : /^application\/x-protobuf/);
   });
 });
+
+describe('a collector that cannot be reached', () => {
+  it('is logged when spans are dropped, and again when they are exported once more', async () => {
+    const first = await startOtlpReceiver();
+    const port = Number(new URL(first.endpoint).port);
+    await first.close(); // nothing listens there now
+    const db = await createTestDatabase();
+    cleanup.push(() => db.drop());
+    const server = await spawnServer({
+      DATABASE_URL: db.url,
+      OTEL_EXPORTER_OTLP_ENDPOINT: first.endpoint,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_BSP_SCHEDULE_DELAY: '200',
+      OTEL_EXPORTER_OTLP_TIMEOUT: '1000',
+      LOG_LEVEL: 'info',
+    });
+    cleanup.push(() => server.stop());
+    const ask = async () => {
+      const res = await fetch(server.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${await token('VIEWER')}` },
+        body: JSON.stringify({ query: '{ scanStats { total } }' }),
+      });
+      expect(res.status).toBe(200);
+    };
+    const logged = (message: string) =>
+      server.output().split('\n').filter((line) => line.includes(message)).map((line) => JSON.parse(line));
+
+    await ask();
+    await eventually(async () => logged('spans could not be exported').length > 0, 20_000, 'the export failure logged');
+    expect(logged('spans could not be exported')[0]).toMatchObject({ level: 40 });
+    expect(logged('spans could not be exported')[0].droppedSpans).toBeGreaterThan(0);
+
+    const collector = await startOtlpReceiver(port);
+    cleanup.push(() => collector.close());
+    await eventually(async () => (await ask(), logged('spans are exported again').length > 0), 20_000, 'the recovery logged');
+    expect(collector.spans.length).toBeGreaterThan(0);
+  });
+});

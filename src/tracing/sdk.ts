@@ -17,6 +17,7 @@ import {
   type SpanExporter,
 } from '@opentelemetry/sdk-trace-base';
 import type { TracingConfig } from './config.js';
+import { reportingExporter, type ExportReports } from './export-reports.js';
 import type { Tracing } from './tracing.js';
 
 function sampler(config: TracingConfig): Sampler {
@@ -50,7 +51,12 @@ let contextManagerSet = false;
  * process, as in the tests, each keep theirs), spans exported in batches (or at once to `exporter`, the
  * tests' in-memory one), W3C trace context. Loaded only when tracing is on.
  */
-export function startSdk(config: TracingConfig, instance: string, exporter?: SpanExporter): Tracing & { shutdown(): Promise<void> } {
+export function startSdk(
+  config: TracingConfig,
+  instance: string,
+  exporter?: SpanExporter,
+  reports?: ExportReports,
+): Tracing & { shutdown(): Promise<void> } {
   if (!contextManagerSet) {
     context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
     contextManagerSet = true;
@@ -62,7 +68,11 @@ export function startSdk(config: TracingConfig, instance: string, exporter?: Spa
       'service.instance.id': instance,
     }),
     sampler: sampler(config),
-    spanProcessors: [exporter ? new SimpleSpanProcessor(exporter) : new BatchSpanProcessor(exporterFor(config))],
+    spanProcessors: [
+      exporter
+        ? new SimpleSpanProcessor(exporter)
+        : new BatchSpanProcessor(reports ? reportingExporter(exporterFor(config), reports) : exporterFor(config)),
+    ],
   });
   return {
     tracer: provider.getTracer('opsgraph'),
