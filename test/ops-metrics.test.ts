@@ -16,7 +16,7 @@ function sample(text: string, series: string): number | null {
   return match ? Number(match[1]) : null;
 }
 
-const NOTIFY = 'mutation { sendNotification(input: { channel: LOG, recipient: "ops", subject: "disk", body: "full" }) { id } }';
+const NOTIFY = 'mutation { sendNotification(input: { channel: LOG, recipient: "ops", subject: "disk", body: "full" }) { id: rowId } }';
 
 describe('opsgraph_notification_oldest_due_seconds', () => {
   it('is 0 with nothing due, then the age of the oldest PENDING or due FAILED row', async () => {
