@@ -12,23 +12,13 @@ import { globalId } from '../src/global-ids.js';
 import { failureSeries, type FailureSeries } from '../src/resolvers/failure-series.js';
 import { countFailures } from '../src/resolvers/failures.js';
 import { codes, useTestApp } from './helpers.js';
+import { rolledBack } from './failures-fixtures.js';
 
 const statements: string[] = [];
 const t = useTestApp({}, { onQuery: (query) => statements.push(query) });
 const KINDS = ['TRAFFIC', 'FILE', 'EMAIL'] as const;
 type Kind = (typeof KINDS)[number];
-const ROLLBACK = new Error('rollback');
 
-async function rolledBack(fn: (tx: Sql) => Promise<void>): Promise<void> {
-  await t.sql
-    .begin(async (tx) => {
-      await fn(tx as unknown as Sql);
-      throw ROLLBACK;
-    })
-    .catch((error) => {
-      if (error !== ROLLBACK) throw error;
-    });
-}
 
 const services = (sql: Sql): Services => ({ sql, config: t.app.config, log: t.app.log });
 const list = (values: unknown[]) => `{${values.map((v) => `"${String(v)}"`).join(',')}}`;
@@ -117,7 +107,7 @@ describe('failureSeries against failureCount and the rows', () => {
           { maxLength: 120 },
         ),
         async (shape, kind, rows) => {
-          await rolledBack(async (tx) => {
+          await rolledBack(t.sql, async (tx) => {
             const [{ asOf }] = (await tx`select date_trunc('milliseconds', now()) as "asOf"`) as unknown as [{ asOf: Date }];
             const sinceSeconds = parseSince(shape.since);
             const stepSeconds = parseStep(shape.step, sinceSeconds);
@@ -154,7 +144,7 @@ describe('failureSeries at its edges', () => {
     { since: '7d', step: '1d' },
   ]) {
     it(`counts failures at asOf − ${since} and at asOf exactly, not 1 µs outside either (step ${step})`, async () => {
-      await rolledBack(async (tx) => {
+      await rolledBack(t.sql, async (tx) => {
         const [{ asOf }] = (await tx`select date_trunc('milliseconds', now()) as "asOf"`) as unknown as [{ asOf: Date }];
         const us = parseSince(since) * 1e6;
         await insertRows(tx, asOf, [
@@ -174,7 +164,7 @@ describe('failureSeries at its edges', () => {
   }
 
   it('lays the points on the UTC epoch grid, oldest first, every step present', async () => {
-    await rolledBack(async (tx) => {
+    await rolledBack(t.sql, async (tx) => {
       const series = await failureSeries(services(tx), { since: '1h', step: '1m' });
       const asOf = series.asOf.getTime();
       const ats = series.points.map((p) => p.at.getTime());

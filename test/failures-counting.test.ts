@@ -7,22 +7,11 @@ import type { Sql } from '../src/db/client.js';
 import { MAX_WINDOW_SECONDS, parseSince } from '../src/failure-window.js';
 import { countFailures, oldestFailureInWindow } from '../src/resolvers/failures.js';
 import { useTestApp } from './helpers.js';
+import { rolledBack } from './failures-fixtures.js';
 
 const t = useTestApp();
 const KINDS = ['TRAFFIC', 'FILE', 'EMAIL'] as const;
-const ROLLBACK = new Error('rollback');
 
-/** Runs `fn` in a transaction that is rolled back, so each test starts from empty tables. */
-async function rolledBack(fn: (tx: Sql) => Promise<void>): Promise<void> {
-  await t.sql
-    .begin(async (tx) => {
-      await fn(tx as unknown as Sql);
-      throw ROLLBACK;
-    })
-    .catch((error) => {
-      if (error !== ROLLBACK) throw error;
-    });
-}
 
 /** A PostgreSQL array literal of plain values: sent as text, so postgres.js infers nothing. */
 const list = (values: unknown[]) => `{${values.map((v) => (v === '' ? '""' : `"${String(v)}"`)).join(',')}}`;
@@ -62,7 +51,7 @@ describe('parseSince', () => {
 describe('window edges, with asOf the database clock', () => {
   for (const since of ['1s', '90s', '15m', '1h', '24h', '7d']) {
     it(`counts failures at asOf − ${since} and at asOf exactly, not 1 µs outside either`, async () => {
-      await rolledBack(async (tx) => {
+      await rolledBack(t.sql, async (tx) => {
         // now() is fixed for a transaction, so this is the asOf countFailures will use.
         const [{ asOf }] = (await tx`select date_trunc('milliseconds', now()) as "asOf"`) as unknown as [{ asOf: Date }];
         const seconds = parseSince(since);
@@ -94,7 +83,7 @@ describe('window edges, with asOf the database clock', () => {
   }
 
   it('finds no oldest failure in an empty window', async () => {
-    await rolledBack(async (tx) => {
+    await rolledBack(t.sql, async (tx) => {
       await fail(tx, 'FILE', '2001-01-01T00:00:00Z');
       await fail(tx, 'FILE', new Date().toISOString(), true);
       expect(await oldestFailureInWindow(services(tx), { since: '7d' })).toMatchObject({ oldest: null, leavesAt: null });
@@ -115,7 +104,7 @@ describe('bucket edges', () => {
   }
 
   it('counts exactly over every window between any two edges, for every kind filter', async () => {
-    await rolledBack(async (tx) => {
+    await rolledBack(t.sql, async (tx) => {
       for (const [i, at] of edges.entries()) {
         await fail(tx, KINDS[i % 3]!, at);
         await fail(tx, KINDS[(i + 1) % 3]!, at, true);
@@ -134,7 +123,7 @@ describe('bucket edges', () => {
 
   it('uses UTC buckets whatever the session time zone', async () => {
     for (const zone of ['Asia/Kathmandu', 'America/St_Johns', 'Pacific/Chatham']) {
-      await rolledBack(async (tx) => {
+      await rolledBack(t.sql, async (tx) => {
         await tx.unsafe(`set local time zone '${zone}'`);
         for (const [i, at] of edges.entries()) await fail(tx, KINDS[i % 3]!, at);
         const [slots] = await tx<{ odd: number }[]>`
@@ -146,7 +135,7 @@ describe('bucket edges', () => {
   });
 
   it('follows updates of success, occurred_at and kind, deletes and truncates, written by direct SQL', async () => {
-    await rolledBack(async (tx) => {
+    await rolledBack(t.sql, async (tx) => {
       for (const [i, at] of edges.entries()) {
         await fail(tx, KINDS[i % 3]!, at, i % 2 === 0);
       }
@@ -207,7 +196,7 @@ describe('random windows', () => {
       const unit = r < 0.8 ? 60e6 : 3600e6;
       return Math.floor(at / unit) * unit + [-1, 0, 1][Math.floor(rand() * 3)]!;
     };
-    await rolledBack(async (tx) => {
+    await rolledBack(t.sql, async (tx) => {
       for (let batch = 0; batch < 40; batch++) {
         const n = batch % 4 === 0 ? 1 : Math.floor(rand() * 200);
         const rows = Array.from({ length: n }, () => ({ kind: KINDS[Math.floor(rand() * 3)]!, success: rand() < 0.6, at: offset() }));

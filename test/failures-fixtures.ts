@@ -21,3 +21,17 @@ export async function bucketsVersusTruth(sql: Sql) {
     from truth t full join stored s on s.grain = t.grain and s.at = t.at and s.kind = t.kind
     where coalesce(t.n, 0) <> coalesce(s.n, 0)`;
 }
+
+const ROLLBACK = new Error('rollback');
+
+/** Runs `fn` in a transaction that is rolled back, so each property run starts from empty tables. */
+export async function rolledBack(sql: Sql, fn: (tx: Sql) => Promise<void>): Promise<void> {
+  await sql
+    .begin(async (tx) => {
+      await fn(tx as unknown as Sql);
+      throw ROLLBACK;
+    })
+    .catch((error) => {
+      if (error !== ROLLBACK) throw error;
+    });
+}

@@ -6,6 +6,7 @@ import { DashboardDocument, DashboardLiveDocument, FailuresDocument, FailuresLiv
 import { globalId } from '../../src/global-ids.js';
 import { token, useTestApp } from '../helpers.js';
 import { COLLISIONS, misreadings, seedCollisions, type CollisionData, type CollisionTruth } from './collisions.js';
+import { live, watch } from './apollo-observe.js';
 
 // Apollo Client 4 as a frontend runs it (without React: watchQuery is what useQuery
 // subscribes to), on the real server: HttpLink and GraphQLWsLink split by operation
@@ -29,24 +30,7 @@ beforeAll(async () => {
 const operator = async (mutation: string) => expect((await t.gql(mutation, {}, 'OPERATOR')).errors).toBeUndefined();
 const recordFailure = () => operator('mutation { recordOrchestratorEvent(input: { kind: FILE, success: false }) { id } }');
 
-/** Every complete result a watched query emits. */
-function watch<T>(observable: { subscribe(next: (result: { data?: unknown; dataState?: string }) => void): { unsubscribe(): void } }) {
-  const values: T[] = [];
-  const subscription = observable.subscribe((result) => {
-    if (result.dataState === 'complete') values.push(result.data as T);
-  });
-  return { values, stop: () => subscription.unsubscribe() };
-}
 
-/** Starts a subscription through the client and waits for its first push (it is then live on the server). */
-async function live(run: () => { subscribe(observer: { next(value: { data?: unknown }): void; error(e: unknown): void }): { unsubscribe(): void } }) {
-  const pushes: unknown[] = [];
-  const errors: unknown[] = [];
-  const subscription = run().subscribe({ next: (value) => pushes.push(value.data), error: (e) => errors.push(e) });
-  await vi.waitFor(() => expect(pushes.length + errors.length).toBeGreaterThan(0), WAIT);
-  expect(errors).toEqual([]);
-  return { pushes, stop: () => subscription.unsubscribe() };
-}
 
 describe('Apollo Client 4 with InMemoryCache', () => {
   it('takes the generated documents as they are, typing their results (tsc checks this file)', async () => {

@@ -4,6 +4,7 @@ import WebSocket from 'ws';
 import { createApolloClient } from '../../examples/apollo.js';
 import { globalId } from '../../src/global-ids.js';
 import { token, useTestApp } from '../helpers.js';
+import { live, watch } from './apollo-observe.js';
 
 // Issue 30's API through Apollo Client 4's InMemoryCache, as the page's
 // queries and subscriptions would run there: a failureSeries push lands on the
@@ -39,22 +40,7 @@ const JOB_LIST_LIVE = gql`
   subscription JobListLive { jobListLiveCounts { complete changed { id running pending } removed } }
 `;
 
-function watch<T>(observable: { subscribe(next: (result: { data?: unknown; dataState?: string }) => void): { unsubscribe(): void } }) {
-  const values: T[] = [];
-  const subscription = observable.subscribe((result) => {
-    if (result.dataState === 'complete') values.push(result.data as T);
-  });
-  return { values, stop: () => subscription.unsubscribe() };
-}
 
-async function live(run: () => { subscribe(observer: { next(value: { data?: unknown }): void; error(e: unknown): void }): { unsubscribe(): void } }) {
-  const pushes: any[] = [];
-  const errors: unknown[] = [];
-  const subscription = run().subscribe({ next: (value) => pushes.push(value.data), error: (e) => errors.push(e) });
-  await vi.waitFor(() => expect(pushes.length + errors.length).toBeGreaterThan(0), WAIT);
-  expect(errors).toEqual([]);
-  return { pushes, stop: () => subscription.unsubscribe() };
-}
 
 describe('Apollo Client 4 with the dashboard API', () => {
   it('a failureSeries push updates the watched query of the same series (60m/60s and 1h/1m are one)', async () => {
