@@ -126,7 +126,7 @@ describe('fast-check: every string argument of every mutation', () => {
       send: ([id, version, description]) =>
         t.gql('mutation($i: JobInput!) { upsertJob(input: $i) { id: rowId version description } }', { i: { id, version, description } }, 'ADMIN'),
       readBack: async ([id, version, description]) => {
-        const read = await t.gql('query($id: ID!) { job(id: $id) { id version description } }', { id }, 'VIEWER');
+        const read = await t.gql('query($id: ID!) { job(id: $id) { id: rowId version description } }', { id }, 'VIEWER');
         return [[{ id, version, description }, read.data!.job]];
       },
     },
