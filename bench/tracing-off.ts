@@ -11,7 +11,8 @@
 //
 // Settings: TRACING_OFF_RUNS (runs of each side, 2), TRACING_OFF_WARMUP (requests of each query
 // before counting, 300), TRACING_OFF_REQUESTS (counted requests of each query, 200), BENCH_SCALE
-// (dataset, 0.001), BENCH_DATABASE_URL (a PostgreSQL server, postgres://postgres@127.0.0.1:5432/postgres).
+// (dataset, 0.001), BENCH_DATABASE_URL (a PostgreSQL server, postgres://postgres@127.0.0.1:5432/postgres),
+// TRACING_OFF_KEEP=1 (keep each server's callgrind dumps, one per query, for callgrind_annotate).
 // Needs valgrind (callgrind_control talks to the process through vgdb). Node runs with V8's
 // --predictable (single-threaded compilation and GC, no memory reducer on a timer), so the count does
 // not depend on how background threads were scheduled, and with bench/tracing-off-preload.cjs, which
@@ -171,7 +172,8 @@ async function measure(checkout: string, label: string): Promise<Record<string, 
     child.kill('SIGKILL');
     await exited;
     await database.drop();
-    if (!process.env.TRACING_OFF_KEEP) await rm(dir, { recursive: true, force: true });
+    if (process.env.TRACING_OFF_KEEP) console.log(`${label}: callgrind dumps in ${dir}`);
+    else await rm(dir, { recursive: true, force: true });
   }
 }
 
