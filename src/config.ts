@@ -18,7 +18,10 @@ export interface Config {
    */
   databasePreparedStatements: boolean;
   databasePoolMax: number;
-  /** postgres.js max_pipeline of the query pool: queries sent down one busy connection while none is idle. */
+  /**
+   * postgres.js max_pipeline of the query pools: queries sent down one busy connection while none is
+   * idle. 0 behind a transaction pooler, which loses a query pipelined behind another (src/db/client.ts).
+   */
   databaseMaxPipeline: number;
   /** Connections of the pool that `sql.begin` uses (src/db/client.ts). */
   databaseTransactionPoolMax: number;
@@ -225,6 +228,9 @@ export function loadConfig(env: Env = process.env): Config {
   if (prepared !== 'auto' && !['on', 'true', '1', 'yes', 'off', 'false', '0', 'no'].includes(prepared)) {
     throw new ConfigError(`DATABASE_PREPARED_STATEMENTS must be auto, on or off, got "${prepared}"`);
   }
+  // auto: nothing pipelined behind a pooler (src/db/client.ts says why), one query directly.
+  const pipeline =
+    text(env, 'DATABASE_MAX_PIPELINE', 'auto').toLowerCase() === 'auto' ? (behindPooler ? 0 : 1) : integer(env, 'DATABASE_MAX_PIPELINE', 1, 0, 1000);
   return {
     host: text(env, 'HOST', '0.0.0.0'),
     port: integer(env, 'PORT', 4000, 0, 65535),
@@ -232,7 +238,7 @@ export function loadConfig(env: Env = process.env): Config {
     databaseDirectUrl,
     databasePreparedStatements: prepared === 'auto' ? !behindPooler : onOff(env, 'DATABASE_PREPARED_STATEMENTS', true),
     databasePoolMax: integer(env, 'DATABASE_POOL_MAX', 10, 1, 1000),
-    databaseMaxPipeline: integer(env, 'DATABASE_MAX_PIPELINE', 1, 1, 1000),
+    databaseMaxPipeline: pipeline,
     databaseTransactionPoolMax: integer(env, 'DATABASE_TRANSACTION_POOL_MAX', 5, 1, 1000),
     databaseSharedReads: onOff(env, 'DATABASE_SHARED_READS', true),
     dataDir: text(env, 'DATA_DIR', './.data'),

@@ -43,12 +43,20 @@ function pool(url: string, max: number, maxPipeline: number, name: string, prepa
  * a client of its own). bigint columns arrive as strings (ids) unless cast.
  *
  * - Plain queries use `max` connections (DATABASE_POOL_MAX) with `maxPipeline`
- *   (DATABASE_MAX_PIPELINE, default 1): while no connection is idle, at most that
- *   many queries wait behind the running one on a busy connection; the rest wait
- *   in one shared queue for the first connection that frees up. postgres.js's
+ *   (DATABASE_MAX_PIPELINE): while no connection is idle, at most that many
+ *   queries wait behind the running one on a busy connection; the rest wait in
+ *   one shared queue for the first connection that frees up. postgres.js's
  *   default of 100 pipelined them round robin, so a quick query waited behind a
  *   slow one while other connections freed up: the tail of bench/README.md
- *   "Issue 20".
+ *   "Issue 20". Directly to PostgreSQL the default is 1. Behind a transaction
+ *   pooler it is 0, nothing pipelined: without prepared statements postgres.js
+ *   sends a query with parameters as Parse/Describe/Flush first and waits for
+ *   the description, and when that lands behind a query without parameters,
+ *   PgBouncer (1.18, Debian 12's) hands the server connection back at that
+ *   query's ReadyForQuery with the describe still unanswered. The query then
+ *   waits for ever, and so does every query queued on its connection
+ *   (test/fleet/pooler-pipeline.test.ts; Supavisor does the same,
+ *   porsager/postgres#970).
  * - `sql.begin` runs on a small pool of its own, `transactionMax` connections
  *   (DATABASE_TRANSACTION_POOL_MAX, default 5) at postgres.js's default
  *   pipeline: postgres.js reserves a transaction's connection only while that
