@@ -91,6 +91,20 @@ export const livePassDuration = new Histogram({
   registers: [registry],
 });
 
+/** When each live pass still recomputing began (performance.now()), whichever LiveQueries runs it. */
+export const livePassesRunning = new Set<{ startedAt: number }>();
+
+new Gauge({
+  name: 'opsgraph_live_pass_running_seconds',
+  help: 'How long the oldest live pass still recomputing has been at it, 0 when none is: a pass that never ends freezes its badges and never reaches opsgraph_live_pass_seconds',
+  registers: [registry],
+  collect() {
+    let oldest = Infinity;
+    for (const pass of livePassesRunning) oldest = Math.min(oldest, pass.startedAt);
+    this.set(oldest === Infinity ? 0 : (performance.now() - oldest) / 1000);
+  },
+});
+
 export const liveSubscriptions = new Gauge({
   name: 'opsgraph_live_subscriptions',
   help: 'Open subscriptions, by badge',

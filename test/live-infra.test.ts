@@ -5,7 +5,7 @@ import pino from 'pino';
 import { startPgbouncer } from '../scripts/fleet/pgbouncer.js';
 import { findTool } from '../scripts/fleet/tools.js';
 import { LiveQueries, type LiveSpec } from '../src/live/live-queries.js';
-import { listenReconnects } from '../src/metrics.js';
+import { listenReconnects, registry } from '../src/metrics.js';
 import { PgEventTarget } from '../src/live/pg-event-target.js';
 import { PROBES } from '../src/live/probes.js';
 import { createLogger } from '../src/logger.js';
@@ -128,6 +128,36 @@ describe('live queries over LISTEN/NOTIFY', () => {
     } finally {
       await probed.close();
     }
+  });
+
+  it('shows a pass whose statement gets no answer in opsgraph_live_pass_running_seconds, and 0 once it ends', async () => {
+    const running = async () => {
+      const metric = (await registry.getSingleMetric('opsgraph_live_pass_running_seconds')!.get()).values[0]!;
+      return metric.value;
+    };
+    // The statement waits on a lock held by another session: the stuck statement the gauge exists for.
+    const holder = await sql.reserve();
+    await holder`begin`;
+    await holder`lock table scan_counters in access exclusive mode`;
+    const stuck = new LiveQueries(events, 20, log);
+    const a = collect(
+      stuck.subscribe({
+        badge: 'stuck',
+        key: 'stuck',
+        topics: ['scans'] as const,
+        compute: async () => (await sql<{ n: number }[]>`select count(*)::int as n from scan_counters`)[0]!.n,
+      }),
+    );
+    try {
+      await until(async () => (await running()) > 0.5);
+      expect(a.values).toEqual([]);
+    } finally {
+      await holder`rollback`;
+      holder.release();
+    }
+    await until(() => a.values.length === 1);
+    expect(await running()).toBe(0);
+    await a.stop();
   });
 
   it('notices a LISTEN connection that went silent, through its heartbeat, and listens again', async () => {

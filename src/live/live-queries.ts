@@ -2,7 +2,7 @@ import { Repeater } from 'graphql-yoga';
 import type { Services } from '../context.js';
 import type { Logger } from '../logger.js';
 import { DomainError } from '../errors.js';
-import { livePassDuration, liveRecomputes, liveSubscriptions, wsRefusals } from '../metrics.js';
+import { livePassDuration, livePassesRunning, liveRecomputes, liveSubscriptions, wsRefusals } from '../metrics.js';
 import { setLongTimeout, type LongTimer } from '../timers.js';
 import { SocketWrites } from './socket-writes.js';
 import { epochNow, tracePass, type PassTiming, type PassTrace } from '../tracing/live.js';
@@ -411,7 +411,10 @@ export class LiveQueries {
       liveRecomputes.inc({ badge: entry.spec.badge });
     }
     // 1.
+    const running = { startedAt: performance.now() };
+    livePassesRunning.add(running);
     const results = await Promise.allSettled(batch.map((entry) => entry.spec.compute()));
+    livePassesRunning.delete(running);
     const timing = startedAt === 0 ? null : { startedAt, recomputedAt: epochNow(), recomputed: batch.length };
     // 2.
     const changed: LiveEntry<any>[] = [];

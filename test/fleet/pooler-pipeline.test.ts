@@ -104,3 +104,33 @@ describe('the badge page over PgBouncer: dashboard, job list and failure series 
     expect(errors).toEqual([]);
   });
 });
+
+describe('HTTP badge queries over PgBouncer: the query pool jammed the same way', () => {
+  const BURSTS = 5;
+  const CONCURRENT = 100;
+  // scanStats reads without parameters, failureCount with: alternated, each request its own statements.
+  const QUERIES = ['{ scanStats { total } }', '{ failureCount(since: "1h") { count } }'];
+  const burst = (server: TestServer, n: number) =>
+    Promise.all(Array.from({ length: CONCURRENT }, (_, i) => server.gql(QUERIES[i % 2]!, {}, 'VIEWER').then((r) => (r.errors ? `${n}/${i}: ${(r.errors[0] as { extensions?: { code?: string } }).extensions?.code}` : null))));
+
+  it(`auto: ${BURSTS} bursts of ${CONCURRENT} concurrent badge queries, every one answered`, async () => {
+    const server = await p.start({ DATABASE_SHARED_READS: 'off', DATABASE_TIMEOUT: '5s' });
+    try {
+      for (let n = 1; n <= BURSTS; n++) expect((await burst(server, n)).filter(Boolean)).toEqual([]);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('pipelining forced on: connections hang until the instance answers SERVICE_UNAVAILABLE (the defect this guards)', async () => {
+    const server = await p.start({ DATABASE_SHARED_READS: 'off', DATABASE_TIMEOUT: '3s', DATABASE_MAX_PIPELINE: '1' });
+    try {
+      let failed: string[] = [];
+      for (let n = 1; n <= BURSTS && failed.length === 0; n++) failed = (await burst(server, n)).filter((e): e is string => e !== null);
+      expect(failed.length).toBeGreaterThan(0);
+      expect(failed.filter((f) => !f.endsWith(': SERVICE_UNAVAILABLE'))).toEqual([]);
+    } finally {
+      await server.stop();
+    }
+  });
+});
