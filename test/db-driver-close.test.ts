@@ -20,7 +20,8 @@ afterAll(async () => {
 function poolWithSockets(max: number) {
   const url = new URL(db.url);
   const open: net.Socket[] = [];
-  const sql = postgres(db.url, {
+  // `socket` is in postgres.js's documentation but not in its types.
+  const options = {
     max,
     prepare: false,
     connect_timeout: 3,
@@ -31,7 +32,8 @@ function poolWithSockets(max: number) {
       socket.once('close', () => open.splice(open.indexOf(socket), 1));
       return socket;
     },
-  });
+  };
+  const sql = postgres(db.url, options as postgres.Options<{}>);
   return { sql, open };
 }
 
