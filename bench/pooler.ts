@@ -5,8 +5,9 @@
 //
 //   direct               DATABASE_URL straight to PostgreSQL (prepared statements on, the default)
 //   direct, unprepared   the same with DATABASE_PREPARED_STATEMENTS=off: what turning them off costs by itself
+//   direct, unpipelined  unprepared, and DATABASE_MAX_PIPELINE=0: what the pooler's settings cost without the pooler
 //   pooler               DATABASE_URL through PgBouncer (deploy/pgbouncer.ini, transaction mode),
-//                        DATABASE_DIRECT_URL to PostgreSQL; prepared statements on auto (so off)
+//                        DATABASE_DIRECT_URL to PostgreSQL; prepared statements and pipelining on auto (so off)
 //
 // For each, req/s, p50/p99, and CPU per request of the server, of pgbouncer and
 // of PostgreSQL (its postmaster's children, read from /proc: the embedded
@@ -46,18 +47,24 @@ function cpuOf(pid: number): number {
     return 0; // exited meanwhile
   }
 }
-/** CPU seconds of the postmaster and all its children (backends, walwriter, …); backends that exited are missed, so connections must persist. */
-function postgresCpu(postmaster: number): number {
-  let total = cpuOf(postmaster);
+/**
+ * CPU seconds of the postmaster and each of its children (backends, walwriter, …), by pid. A child that
+ * exits takes its time with it (connections must persist), and one that starts counts from zero: so a
+ * round adds up pid by pid, never the totals (an autovacuum worker leaving made a total go backwards).
+ */
+function postgresCpu(postmaster: number): Map<number, number> {
+  const byPid = new Map([[postmaster, cpuOf(postmaster)]]);
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      if (Number(stat[1]) === postmaster) total += (Number(stat[11]) + Number(stat[12])) / TICKS;
+      if (Number(stat[1]) === postmaster) byPid.set(Number(entry), (Number(stat[11]) + Number(stat[12])) / TICKS);
     } catch {}
   }
-  return total;
+  return byPid;
 }
+const postgresCpuSince = (before: Map<number, number>, after: Map<number, number>) =>
+  [...after].reduce((sum, [pid, cpu]) => sum + cpu - (before.get(pid) ?? 0), 0);
 
 const loadProcess = fork(new URL('./load.ts', import.meta.url).pathname, [], { execArgv: ['--import', 'tsx'] });
 const load = (request: LoadRequest) =>
@@ -86,11 +93,16 @@ interface Target {
 const common = { LOG_LEVEL: 'info', NODE_ENV: 'production', NOTIFICATION_WORKER: 'off', EXECUTION_REAPER: 'off', DATABASE_POOL_MAX: '10' };
 // Connections stay open for the whole run, so that PostgreSQL's CPU is read from live backends.
 const targets: Target[] = [];
-const want = only('POOLER_TARGETS') ?? ['direct', 'direct, unprepared', 'pooler'];
+const want = only('POOLER_TARGETS') ?? ['direct', 'direct, unprepared', 'direct, unpipelined', 'pooler'];
 const flags = ['--max-semi-space-size=64'];
 if (want.includes('direct')) targets.push({ name: 'direct', server: await startServerProcess(db.url, common, flags) });
 if (want.includes('direct, unprepared'))
   targets.push({ name: 'direct, unprepared', server: await startServerProcess(db.url, { ...common, DATABASE_PREPARED_STATEMENTS: 'off' }, flags) });
+if (want.includes('direct, unpipelined'))
+  targets.push({
+    name: 'direct, unpipelined',
+    server: await startServerProcess(db.url, { ...common, DATABASE_PREPARED_STATEMENTS: 'off', DATABASE_MAX_PIPELINE: '0' }, flags),
+  });
 if (want.includes('pooler'))
   targets.push({ name: 'pooler', server: await startServerProcess(bouncer.url(db.url), { ...common, DATABASE_DIRECT_URL: db.url }, flags) });
 
@@ -120,9 +132,9 @@ async function measure(target: Target, q: (typeof QUERIES)[number], seconds: num
     seconds,
   };
   const pid = target.server.process.pid!;
-  const before = { server: cpuOf(pid), bouncer: cpuOf(bouncer.pid), pg: postmaster ? postgresCpu(postmaster) : 0 };
+  const before = { server: cpuOf(pid), bouncer: cpuOf(bouncer.pid), pg: postmaster ? postgresCpu(postmaster) : null };
   const result = await load(request);
-  const after = { server: cpuOf(pid), bouncer: cpuOf(bouncer.pid), pg: postmaster ? postgresCpu(postmaster) : 0 };
+  const after = { server: cpuOf(pid), bouncer: cpuOf(bouncer.pid), pg: postmaster ? postgresCpu(postmaster) : null };
   if (round === 0) return;
   if (result.failures > 0) throw new Error(`${target.name} ${q.name}: ${result.failures} failed of ${result.requests}`);
   const per = (a: number, b: number) => ((a - b) * 1000) / result.requests;
@@ -135,7 +147,7 @@ async function measure(target: Target, q: (typeof QUERIES)[number], seconds: num
     p99: result.p99,
     server: per(after.server, before.server),
     pgbouncer: per(after.bouncer, before.bouncer),
-    postgres: postmaster ? per(after.pg, before.pg) : null,
+    postgres: after.pg && before.pg ? per(postgresCpuSince(before.pg, after.pg), 0) : null,
   };
   rows.push(row);
   console.log(
